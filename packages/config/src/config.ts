@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { type CreditPack, DEFAULT_CREDIT_PACKS, DEFAULT_PRICING_TIERS, type PricingTier } from './pricing';
+
+/** The model name the simulated model server answers to; memos made with it are marked simulated. */
+export const SIMULATED_MODEL = 'revmemo-simulated';
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const int = (def: number, min = 0) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(def));
+const urlWithProtocols = (protocols: string[], hint: string) =>
+  z.string({ error: 'is required' }).refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return protocols.includes(u.protocol) && u.hostname.length > 0;
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL like ${hint}` },
+  );
+const jsonOf = <T extends z.ZodType>(schema: T, def: z.infer<T>) =>
+  z.preprocess((v) => {
+    const s = emptyToUndefined(v);
+    if (s === undefined) return def;
+    try {
+      return JSON.parse(String(s));
+    } catch {
+      return { __invalidJson: true };
+    }
+  }, schema);
+
+const tierSchema = z.array(z.object({ maxWords: z.number().int().positive(), credits: z.number().int().positive() })).min(1);
+const packSchema = z
+  .array(
+    z.object({
+      id: z.string().min(1),
+      name: z.string().min(1),
+      credits: z.number().int().positive(),
+      priceCents: z.number().int().positive(),
+    }),
+  )
+  .min(1);
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db'),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379'),
+  PORT: int(3000, 0),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  WEBSITE_URL: z.preprocess(emptyToUndefined, z.url({ error: 'must be a URL like https://app.example.com' }).optional()),
+  OPENAI_API_KEY: z.string({ error: 'is required (or leave it unset under `pnpm dev` to use the simulated model)' }).min(1, 'is empty'),
+  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ error: 'must be a URL like https://api.openai.com/v1' }).optional()),
+  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4.1')),
+  MODEL_TIMEOUT_MS: int(120_000, 1),
+  MODEL_MAX_CONTEXT_TOKENS: int(100_000, 1),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_API_BASE: z.preprocess(emptyToUndefined, z.url().optional()),
+  AUTH_SECRET: z.string({ error: 'is required (32+ random characters, e.g. `openssl rand -hex 32`)' }).min(32, 'must be at least 32 characters'),
+  SIGNUP_CREDITS: int(50, 0),
+  PRICING_TIERS: jsonOf(tierSchema, DEFAULT_PRICING_TIERS),
+  CREDIT_PACKS: jsonOf(packSchema, DEFAULT_CREDIT_PACKS),
+  QUOTE_TTL_MINUTES: int(60, 1),
+  MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
+  MAX_WORDS: int(60_000, 1),
+  QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9:_-]+$/).default('revmemo')),
+  WORKER_CONCURRENCY: int(2, 1),
+  WORKER_LOCK_DURATION_MS: int(30_000, 100),
+  WORKER_STALLED_INTERVAL_MS: int(30_000, 100),
+  JOB_ATTEMPTS: int(4, 1),
+  JOB_BACKOFF_MS: int(5_000, 0),
+  PROGRESS_EVENTS_MAXLEN: int(10_000, 100),
+  SSE_MAX_DURATION_MS: int(5 * 60_000, 1_000),
+  SSE_PING_MS: int(10_000, 100),
+  SWEEPER_INTERVAL_MS: int(30_000, 100),
+  ANALYSIS_EXECUTION: z.preprocess(emptyToUndefined, z.enum(['queue', 'inline']).default('queue')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+function toConfig(e: z.infer<typeof envSchema>) {
+  const tiers: PricingTier[] = [...e.PRICING_TIERS].sort((a, b) => a.maxWords - b.maxWords);
+  const packs: CreditPack[] = e.CREDIT_PACKS;
+  return {
+    env: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    http: { port: e.PORT, host: e.HOST, websiteUrl: e.WEBSITE_URL ?? `http://localhost:${e.PORT}` },
+    model: {
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      name: e.OPENAI_MODEL,
+      simulated: e.OPENAI_MODEL === SIMULATED_MODEL,
+      timeoutMs: e.MODEL_TIMEOUT_MS,
+      maxContextTokens: e.MODEL_MAX_CONTEXT_TOKENS,
+    },
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      /** Only for tests and local Stripe-compatible servers; production leaves it unset. */
+      apiBase: e.STRIPE_API_BASE,
+      packs,
+    },
+    auth: { secret: e.AUTH_SECRET, signupCredits: e.SIGNUP_CREDITS },
+    pricing: {
+      tiers,
+      quoteTtlMs: e.QUOTE_TTL_MINUTES * 60_000,
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxWords: e.MAX_WORDS,
+    },
+    queue: {
+      prefix: e.QUEUE_PREFIX,
+      concurrency: e.WORKER_CONCURRENCY,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      eventsMaxLen: e.PROGRESS_EVENTS_MAXLEN,
+      sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
+      execution: e.ANALYSIS_EXECUTION,
+    },
+    sse: { maxDurationMs: e.SSE_MAX_DURATION_MS, pingMs: e.SSE_PING_MS },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export type Config = ReturnType<typeof toConfig>;
+
+/** Thrown with one line per bad variable: `DATABASE_URL must be a URL like ...`. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function parseConfig(env: Env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const message = issue.code === 'invalid_type' && env[name] === undefined ? 'is required' : issue.message;
+      return `${name} ${message.startsWith('is ') || message.startsWith('must ') ? message : `is invalid: ${message}`}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return toConfig(result.data);
+}
+
+/** The process environment; the one place `process.env` is read (devstack passes it on to children). */
+export function readEnv(): Env {
+  return { ...process.env };
+}
+
+/** Parse the process environment once at start; a bad value stops the process with one line naming it. */
+export function loadConfig(env: Env = readEnv()): Config {
+  try {
+    return parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`config error: ${p}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

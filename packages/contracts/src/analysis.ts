@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { StageIdSchema } from './stages';
+
+export const ANALYSIS_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceled'] as const;
+export const AnalysisStatusSchema = z.enum(ANALYSIS_STATUSES);
+export type AnalysisStatus = z.infer<typeof AnalysisStatusSchema>;
+export const TERMINAL_STATUSES: readonly AnalysisStatus[] = ['completed', 'failed', 'canceled'];
+export const isTerminal = (s: AnalysisStatus) => TERMINAL_STATUSES.includes(s);
+
+/** What a progress bar needs; small on purpose (events never carry the memo). */
+export const ProgressSnapshotSchema = z.object({
+  analysisId: z.uuid(),
+  status: AnalysisStatusSchema,
+  stage: StageIdSchema,
+  percent: z.number().min(0).max(100),
+  message: z.string(),
+  /** ISO time the state was reached. */
+  at: z.string(),
+  errorMessage: z.string().nullable().optional(),
+});
+export type ProgressSnapshot = z.infer<typeof ProgressSnapshotSchema>;
+
+/**
+ * One item of the `analysis.progress` stream. `snapshot` is the state when the stream (re)started
+ * from nothing; `progress` a step forward; the terminal kinds end the stream.
+ */
+export const ProgressEventSchema = ProgressSnapshotSchema.extend({
+  kind: z.enum(['snapshot', 'progress', 'completed', 'failed', 'canceled']),
+});
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+export const isTerminalEvent = (e: Pick<ProgressEvent, 'kind'>) =>
+  e.kind === 'completed' || e.kind === 'failed' || e.kind === 'canceled';
+
+// ---- API inputs ----
+const MAX_TEXT_CHARS = 2_000_000;
+export const QuoteTextInputSchema = z.object({
+  text: z.string().min(1).max(MAX_TEXT_CHARS),
+  filename: z.string().min(1).max(255).optional(),
+  additionalContext: z.string().max(20_000).optional(),
+});
+export type QuoteTextInput = z.infer<typeof QuoteTextInputSchema>;
+
+export const QuoteSchema = z.object({
+  quoteId: z.uuid(),
+  wordCount: z.number().int(),
+  credits: z.number().int(),
+  expiresAt: z.string(),
+  fileNames: z.array(z.string()),
+});
+export type Quote = z.infer<typeof QuoteSchema>;
+
+export const SubmitInputSchema = z.object({
+  quoteId: z.uuid(),
+  /** Made once per confirm form so a double click or a retried request starts one analysis. */
+  idempotencyKey: z.string().min(8).max(128),
+});
+export const AnalysisIdInputSchema = z.object({ analysisId: z.uuid() });
+export const ListInputSchema = z.object({
+  limit: z.number().int().min(1).max(100).default(20),
+  cursor: z.string().nullish(),
+});
+export const ProgressInputSchema = z.object({
+  analysisId: z.uuid(),
+  /** Set by httpSubscriptionLink on reconnect from the last `tracked()` id. */
+  lastEventId: z.string().nullish(),
+});
+
+// ---- Job payloads (the job catalog) ----
+export const AnalysisJobDataSchema = z.object({ analysisId: z.uuid() });
+export type AnalysisJobData = z.infer<typeof AnalysisJobDataSchema>;

@@ -1,0 +1,18 @@
+/**
+ * Machine-readable reasons attached to API errors (`error.data.appError` on the tRPC wire), so
+ * the web app and integrations can react to them without parsing messages.
+ */
+export type AppErrorData =
+  | { code: 'INSUFFICIENT_CREDITS'; required: number; available: number; shortfall: number }
+  | { code: 'QUOTE_EXPIRED' }
+  | { code: 'QUOTE_NOT_FOUND' }
+  | { code: 'QUOTE_ALREADY_USED' }
+  | { code: 'IDEMPOTENCY_CONFLICT' }
+  | { code: 'DOCUMENT_UNREADABLE'; reason: string; filename?: string }
+  | { code: 'TOO_MANY_WORDS'; words: number; maxWords: number }
+  | { code: 'CONTRACT_TOO_LONG'; tokens: number; maxTokens: number }
+  | { code: 'FILE_TOO_LARGE'; maxBytes: number; filename?: string }
+  | { code: 'PURCHASES_DISABLED' }
+  | { code: 'ANALYSIS_FINISHED'; status: string };
+
+export type AppErrorCode = AppErrorData['code'];

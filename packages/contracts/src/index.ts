@@ -1,0 +1,4 @@
+export * from './analysis';
+export * from './credits';
+export * from './errors';
+export * from './stages';
