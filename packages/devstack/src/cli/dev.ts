@@ -1,0 +1,78 @@
+/**
+ * `pnpm dev`: start what the environment lacks (devstack), then the server and the worker as
+ * separate processes, as in production. Ctrl-C (or SIGTERM) stops all of it, children first.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { readEnv } from '@revmemo/config';
+import { DevstackError } from '../errors';
+import { stopChild } from '../redis';
+import { startDevstack } from '../stack';
+
+const root = resolve(import.meta.dirname, '../../../..');
+const env = readEnv();
+
+function prefixed(name: string, child: ChildProcess) {
+  const write = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+    for (const line of String(chunk).split('\n')) if (line) stream.write(`[${name}] ${line}\n`);
+  };
+  child.stdout?.on('data', write(process.stdout));
+  child.stderr?.on('data', write(process.stderr));
+}
+
+async function main() {
+  let stack: Awaited<ReturnType<typeof startDevstack>>;
+  try {
+    stack = await startDevstack({ dataDir: resolve(root, '.data'), env });
+  } catch (err) {
+    if (err instanceof DevstackError) {
+      process.stderr.write(`revmemo dev: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  for (const line of stack.summary) process.stdout.write(`  ${line}\n`);
+  const childEnv: Record<string, string | undefined> = { ...env, ...stack.env, NODE_ENV: env.NODE_ENV ?? 'development' };
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('revmemo dev: stopping…\n');
+    await Promise.all([...children.values()].map((c) => stopChild(c, 15_000)));
+    await stack.stop();
+    process.stdout.write('revmemo dev: stopped\n');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGHUP', () => void shutdown(0));
+
+  const start = (name: string, entry: string) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, entry)], {
+      cwd: root,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    prefixed(name, child);
+    child.on('exit', (code, signal) => {
+      children.delete(name);
+      if (!stopping) {
+        process.stderr.write(`revmemo dev: ${name} exited (${signal ?? code}); stopping the rest\n`);
+        void shutdown(1);
+      }
+    });
+    children.set(name, child);
+    return child;
+  };
+
+  const server = start('server', 'apps/server/src/main.ts');
+  start('worker', 'apps/worker/src/main.ts');
+  server.stdout?.on('data', (d: Buffer) => {
+    const m = /listening on (\S+)/i.exec(String(d));
+    if (m) process.stdout.write(`\nRevmemo is running at ${childEnv.WEBSITE_URL ?? `http://localhost:${childEnv.PORT ?? 3000}`}  (Ctrl-C stops everything)\n\n`);
+  });
+}
+
+void main();

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SIMULATED_MODEL } from '@revmemo/config';
+import { startModelSimulator } from '@revmemo/model-simulator';
+import { startPostgres } from './postgres';
+import { startRedis } from './redis';
+
+type Env = Record<string, string | undefined>;
+
+export interface Devstack {
+  /** Variables to add to the environment of the processes that use the stack. */
+  env: Record<string, string>;
+  /** Human-readable lines: what was started, what came from the environment. */
+  summary: string[];
+  /** Admin URL of the embedded PostgreSQL (CREATE DATABASE), when one was started. */
+  postgresAdminUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface DevstackOptions {
+  /** Where embedded services keep their data (`.data` under `pnpm dev`). */
+  dataDir: string;
+  /** Throw the data away on stop (tests). */
+  ephemeral?: boolean;
+  /** The caller's environment; a service is started only for the URLs missing from it. */
+  env: Env;
+  database?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts what the environment does not provide: embedded PostgreSQL when DATABASE_URL is unset,
+ * redis-server when REDIS_URL is unset, the simulated model when OPENAI_API_KEY is unset.
+ * Whatever it started, stop() stops, newest first.
+ */
+export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
+  const env: Record<string, string> = {};
+  const summary: string[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  let postgresAdminUrl: string | undefined;
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    stops.length = 0;
+  };
+  try {
+    if (!opts.env.DATABASE_URL) {
+      const pg = await startPostgres({
+        dataDir: join(opts.dataDir, 'postgres'),
+        database: opts.database ?? 'revmemo',
+        ephemeral: opts.ephemeral,
+        log: opts.log,
+      });
+      stops.push(pg.stop);
+      env.DATABASE_URL = pg.url;
+      postgresAdminUrl = pg.adminUrl;
+      summary.push(`PostgreSQL  embedded, ${pg.url}${opts.ephemeral ? '' : ` (data in ${join(opts.dataDir, 'postgres')})`}`);
+    } else summary.push('PostgreSQL  from DATABASE_URL');
+
+    if (!opts.env.REDIS_URL) {
+      const redis = await startRedis({ dataDir: opts.ephemeral ? undefined : join(opts.dataDir, 'redis'), log: opts.log });
+      stops.push(redis.stop);
+      env.REDIS_URL = redis.url;
+      summary.push(`Redis       redis-server, ${redis.url}`);
+    } else summary.push('Redis       from REDIS_URL');
+
+    if (!opts.env.OPENAI_API_KEY) {
+      const sim = await startModelSimulator({ latencyMs: 400 });
+      stops.push(sim.close);
+      env.OPENAI_API_KEY = 'simulated';
+      env.OPENAI_BASE_URL = sim.url;
+      env.OPENAI_MODEL = SIMULATED_MODEL;
+      summary.push(`Model       SIMULATED (no OPENAI_API_KEY): memos are produced by rules, not by an AI model`);
+    } else summary.push(`Model       ${opts.env.OPENAI_MODEL ?? 'default'} via ${opts.env.OPENAI_BASE_URL ?? 'api.openai.com'}`);
+
+    if (!opts.env.AUTH_SECRET) env.AUTH_SECRET = await devAuthSecret(opts.dataDir, opts.ephemeral);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { env, summary, postgresAdminUrl, stop };
+}
+
+/** A development-only session secret, kept in the data dir so sessions survive restarts. */
+async function devAuthSecret(dataDir: string, ephemeral?: boolean): Promise<string> {
+  if (ephemeral) return randomBytes(32).toString('hex');
+  const file = join(dataDir, 'auth-secret');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,59 @@
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { EventSource } from 'eventsource';
+import type { AppRouter } from '@revmemo/api';
+
+export interface TestUser {
+  email: string;
+  password: string;
+  cookie: string;
+}
+
+/** Signs a user up through Better Auth's HTTP API and keeps the session cookie. */
+export async function signUp(baseUrl: string, email = `u${Math.random().toString(36).slice(2, 10)}@example.com`): Promise<TestUser> {
+  const password = 'correct horse battery staple';
+  const res = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: baseUrl },
+    body: JSON.stringify({ email, password, name: email.split('@')[0] }),
+  });
+  if (!res.ok) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
+  return { email, password, cookie: cookieHeader(res) };
+}
+
+export async function signIn(baseUrl: string, email: string, password: string): Promise<TestUser> {
+  const res = await fetch(`${baseUrl}/api/auth/sign-in/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: baseUrl },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  return { email, password, cookie: cookieHeader(res) };
+}
+
+function cookieHeader(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+}
+
+/** A typed tRPC client: batched HTTP for calls, SSE (EventSource) for subscriptions, cookie auth. */
+export function trpcClient(baseUrl: string, cookie?: string) {
+  const headers = cookie ? { cookie } : {};
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({
+          url: `${baseUrl}/trpc`,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input: string | URL | Request, init?: RequestInit) =>
+              fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+          }),
+        }),
+        false: httpBatchLink({ url: `${baseUrl}/trpc`, headers: () => headers }),
+      }),
+    ],
+  });
+}

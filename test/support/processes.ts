@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { freePort, stopChild } from '@revmemo/devstack';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+
+export interface AppProcess {
+  child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then SIGKILL after the grace period. */
+  stop(graceMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+  exited: Promise<number | null>;
+}
+
+/** Runs one of the product's entry points as its own OS process, as production does. */
+export function spawnApp(entry: string, env: Record<string, string>): AppProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, entry)], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += String(d);
+    for (const w of waiters) w();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolveWait, reject) => {
+        const check = () => {
+          if (pattern.test(out)) {
+            cleanup();
+            resolveWait();
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${pattern} from ${entry}; output:\n${out.slice(-3000)}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`${entry} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output:\n${out.slice(-3000)}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          child.off('exit', onExit);
+        };
+        waiters.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+    stop: (graceMs = 10_000) => stopChild(child, graceMs),
+    kill: (signal = 'SIGKILL') => void child.kill(signal),
+  };
+}
+
+export interface StackEnvOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  modelUrl: string;
+  prefix: string;
+  extra?: Record<string, string>;
+}
+
+/** The environment a server or worker process of one test file gets. */
+export function stackEnv(o: StackEnvOptions): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    OPENAI_API_KEY: 'sk-test-simulated',
+    OPENAI_BASE_URL: o.modelUrl,
+    OPENAI_MODEL: 'revmemo-simulated',
+    AUTH_SECRET: randomBytes(32).toString('hex'),
+    QUEUE_PREFIX: o.prefix,
+    LOG_LEVEL: 'info',
+    WORKER_LOCK_DURATION_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    JOB_BACKOFF_MS: '200',
+    SWEEPER_INTERVAL_MS: '1000',
+    SIGNUP_CREDITS: '100',
+    ...o.extra,
+  };
+}
+
+export async function startServer(env: Record<string, string>): Promise<AppProcess & { url: string }> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = spawnApp('apps/server/src/main.ts', { WEBSITE_URL: url, ...env, PORT: String(port) });
+  await proc.waitFor(/listening on/);
+  return Object.assign(proc, { url });
+}
+
+export async function startWorker(env: Record<string, string>): Promise<AppProcess> {
+  const proc = spawnApp('apps/worker/src/main.ts', env);
+  await proc.waitFor(/Worker started\. Waiting for jobs on queue \\?"analysis\\?"/);
+  return proc;
+}

@@ -1,0 +1,36 @@
+import { startModelSimulator } from '@revmemo/model-simulator';
+import { freshDatabase, redisUrl, uniquePrefix } from './harness';
+import { type AppProcess, stackEnv, startServer, startWorker } from './processes';
+
+/**
+ * A whole product for one test file: its own database, queue prefix and simulated model, a server
+ * process and a worker process. `extraEnv` overrides settings (latency-sensitive tests etc.).
+ */
+export async function startProductStack(opts: { latencyMs?: number; extraEnv?: Record<string, string>; workers?: number } = {}) {
+  const database = await freshDatabase();
+  const model = await startModelSimulator({ latencyMs: opts.latencyMs ?? 0 });
+  const env = stackEnv({
+    databaseUrl: database.url,
+    redisUrl: redisUrl(),
+    modelUrl: model.url,
+    prefix: uniquePrefix('e2e'),
+    extra: opts.extraEnv,
+  });
+  const server = await startServer(env);
+  const workers: AppProcess[] = [];
+  for (let i = 0; i < (opts.workers ?? 1); i++) workers.push(await startWorker(env));
+  return {
+    env,
+    db: database.db,
+    databaseUrl: database.url,
+    model,
+    server,
+    workers,
+    url: server.url,
+    async stop() {
+      await Promise.all([server.stop(), ...workers.map((w) => w.stop())]);
+      await model.close();
+      await database.close();
+    },
+  };
+}
