@@ -1,5 +1,5 @@
-export { type Devstack, type DevstackOptions, startDevstack } from './stack';
 export { DevstackError } from './errors';
+export { freePort } from './ports';
 export { startPostgres } from './postgres';
 export { startRedis, stopChild } from './redis';
-export { freePort } from './ports';
+export { type Devstack, type DevstackOptions, startDevstack } from './stack';

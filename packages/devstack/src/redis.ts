@@ -9,10 +9,14 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-export const REDIS_HINT = 'install it: `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS), or set REDIS_URL';
+export const REDIS_HINT =
+  'install it: `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS), or set REDIS_URL';
 
 /** Starts `redis-server` from PATH on a free loopback port. `dataDir` set: append-only file kept there. */
-export async function startRedis(opts: { dataDir?: string; log?: (line: string) => void }): Promise<RunningRedis> {
+export async function startRedis(opts: {
+  dataDir?: string;
+  log?: (line: string) => void;
+}): Promise<RunningRedis> {
   const which = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (which.error || which.status !== 0) {
     throw new DevstackError('redis-server was not found on PATH', REDIS_HINT);

@@ -55,11 +55,16 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
       stops.push(pg.stop);
       env.DATABASE_URL = pg.url;
       postgresAdminUrl = pg.adminUrl;
-      summary.push(`PostgreSQL  embedded, ${pg.url}${opts.ephemeral ? '' : ` (data in ${join(opts.dataDir, 'postgres')})`}`);
+      summary.push(
+        `PostgreSQL  embedded, ${pg.url}${opts.ephemeral ? '' : ` (data in ${join(opts.dataDir, 'postgres')})`}`,
+      );
     } else summary.push('PostgreSQL  from DATABASE_URL');
 
     if (!opts.env.REDIS_URL) {
-      const redis = await startRedis({ dataDir: opts.ephemeral ? undefined : join(opts.dataDir, 'redis'), log: opts.log });
+      const redis = await startRedis({
+        dataDir: opts.ephemeral ? undefined : join(opts.dataDir, 'redis'),
+        log: opts.log,
+      });
       stops.push(redis.stop);
       env.REDIS_URL = redis.url;
       summary.push(`Redis       redis-server, ${redis.url}`);
@@ -71,8 +76,13 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
       env.OPENAI_API_KEY = 'simulated';
       env.OPENAI_BASE_URL = sim.url;
       env.OPENAI_MODEL = SIMULATED_MODEL;
-      summary.push(`Model       SIMULATED (no OPENAI_API_KEY): memos are produced by rules, not by an AI model`);
-    } else summary.push(`Model       ${opts.env.OPENAI_MODEL ?? 'default'} via ${opts.env.OPENAI_BASE_URL ?? 'api.openai.com'}`);
+      summary.push(
+        `Model       SIMULATED (no OPENAI_API_KEY): memos are produced by rules, not by an AI model`,
+      );
+    } else
+      summary.push(
+        `Model       ${opts.env.OPENAI_MODEL ?? 'default'} via ${opts.env.OPENAI_BASE_URL ?? 'api.openai.com'}`,
+      );
 
     if (!opts.env.AUTH_SECRET) env.AUTH_SECRET = await devAuthSecret(opts.dataDir, opts.ephemeral);
   } catch (err) {

@@ -23,7 +23,7 @@ function prefixed(name: string, child: ChildProcess) {
 async function main() {
   let stack: Awaited<ReturnType<typeof startDevstack>>;
   try {
-    stack = await startDevstack({ dataDir: resolve(root, '.data'), env });
+    stack = await startDevstack({ dataDir: resolve(root, env.REVMEMO_DATA_DIR ?? '.data'), env });
   } catch (err) {
     if (err instanceof DevstackError) {
       process.stderr.write(`revmemo dev: ${err.message}\n`);
@@ -32,7 +32,11 @@ async function main() {
     throw err;
   }
   for (const line of stack.summary) process.stdout.write(`  ${line}\n`);
-  const childEnv: Record<string, string | undefined> = { ...env, ...stack.env, NODE_ENV: env.NODE_ENV ?? 'development' };
+  const childEnv: Record<string, string | undefined> = {
+    ...env,
+    ...stack.env,
+    NODE_ENV: env.NODE_ENV ?? 'development',
+  };
   const children = new Map<string, ChildProcess>();
   let stopping = false;
 
@@ -71,7 +75,10 @@ async function main() {
   start('worker', 'apps/worker/src/main.ts');
   server.stdout?.on('data', (d: Buffer) => {
     const m = /listening on (\S+)/i.exec(String(d));
-    if (m) process.stdout.write(`\nRevmemo is running at ${childEnv.WEBSITE_URL ?? `http://localhost:${childEnv.PORT ?? 3000}`}  (Ctrl-C stops everything)\n\n`);
+    if (m)
+      process.stdout.write(
+        `\nRevmemo is running at ${childEnv.WEBSITE_URL ?? `http://localhost:${childEnv.PORT ?? 3000}`}  (Ctrl-C stops everything)\n\n`,
+      );
   });
 }
 

@@ -1,0 +1,1 @@
+export { type BuildOptions, buildServer } from './app';

@@ -1,0 +1,30 @@
+import { type ApiDeps, toFetchHeaders } from '@revmemo/api';
+import type { FastifyPluginAsync } from 'fastify';
+
+/** Better Auth speaks Fetch: translate the Fastify request in and the Response back out. */
+export const authRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/api/auth/*',
+    config: { rateLimit: { max: 60, timeWindow: '1 minute' } },
+    async handler(request, reply) {
+      const url = new URL(request.url, deps.config.http.websiteUrl);
+      const body =
+        request.body === undefined
+          ? undefined
+          : typeof request.body === 'string'
+            ? request.body
+            : JSON.stringify(request.body);
+      const response = await deps.auth.handler(
+        new Request(url, { method: request.method, headers: toFetchHeaders(request.headers), body }),
+      );
+      reply.status(response.status);
+      response.headers.forEach((value, key) => {
+        if (key !== 'set-cookie') reply.header(key, value);
+      });
+      const cookies = response.headers.getSetCookie();
+      if (cookies.length > 0) reply.header('set-cookie', cookies);
+      return reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
+    },
+  });
+};

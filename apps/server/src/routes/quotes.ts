@@ -1,0 +1,71 @@
+import {
+  type ApiDeps,
+  AppError,
+  createContext,
+  createQuoteService,
+  toFetchHeaders,
+  type UploadedFile,
+} from '@revmemo/api';
+import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import type { FastifyPluginAsync } from 'fastify';
+
+/**
+ * File uploads for quotes (multipart): PDF, DOCX or TXT files plus optional additional context.
+ * Errors use the same JSON shape as tRPC errors' data so the client handles both alike.
+ */
+export const quoteRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const maxBytes = deps.config.pricing.maxUploadBytes;
+  app.post(
+    '/api/quotes',
+    { config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      const ctx = await createContext(deps, toFetchHeaders(request.headers));
+      if (!ctx.user)
+        return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'Sign in first.' } });
+      if (!request.isMultipart()) {
+        return reply.code(415).send({
+          error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the files as multipart/form-data.' },
+        });
+      }
+      const files: UploadedFile[] = [];
+      let additionalContext: string | undefined;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            const data = await part.toBuffer();
+            files.push({ filename: part.filename || 'document', data: new Uint8Array(data) });
+          } else if (part.fieldname === 'additionalContext') {
+            additionalContext = String(part.value ?? '').slice(0, 20_000);
+          }
+        }
+      } catch (err) {
+        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+          const mb = Math.round((maxBytes / 1024 / 1024) * 10) / 10;
+          return reply.code(413).send({
+            error: {
+              code: 'PAYLOAD_TOO_LARGE',
+              message: `The file is larger than the ${mb} MB limit.`,
+              appError: { code: 'FILE_TOO_LARGE', maxBytes },
+            },
+          });
+        }
+        throw err;
+      }
+      try {
+        return await createQuoteService(deps).quoteFiles(ctx.user.id, files, additionalContext);
+      } catch (err) {
+        if (err instanceof TRPCError) {
+          return reply.code(getHTTPStatusCodeFromError(err)).send({
+            error: {
+              code: err.code,
+              message: err.message,
+              appError: err.cause instanceof AppError ? err.cause.data : null,
+            },
+          });
+        }
+        throw err;
+      }
+    },
+  );
+};

@@ -1,0 +1,54 @@
+import type { Config } from '@revmemo/config';
+import { type Db, grantCredits, schema } from '@revmemo/db';
+import { betterAuth } from 'better-auth';
+import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+
+/**
+ * Better Auth: email + password, httpOnly cookie sessions, stored through the Drizzle adapter in
+ * our own schema. New users get SIGNUP_CREDITS as one `adjustment` ledger entry.
+ */
+export function createAuth(config: Config, db: Db) {
+  const secure = config.http.websiteUrl.startsWith('https://');
+  return betterAuth({
+    appName: 'Revmemo',
+    secret: config.auth.secret,
+    baseURL: config.http.websiteUrl,
+    basePath: '/api/auth',
+    trustedOrigins: [config.http.websiteUrl],
+    database: drizzleAdapter(db, {
+      provider: 'pg',
+      schema: {
+        user: schema.user,
+        session: schema.session,
+        account: schema.account,
+        verification: schema.verification,
+      },
+    }),
+    emailAndPassword: { enabled: true, minPasswordLength: 8, autoSignIn: true },
+    user: {
+      additionalFields: { role: { type: 'string', defaultValue: 'user', input: false, required: false } },
+    },
+    session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
+    advanced: { useSecureCookies: secure },
+    // Sign-in throttling per IP; Better Auth keeps the counters in memory per process.
+    rateLimit: { enabled: config.env === 'production', window: 60, max: 30 },
+    databaseHooks: {
+      user: {
+        create: {
+          after: async (user) => {
+            if (config.auth.signupCredits > 0) {
+              await grantCredits(db, {
+                userId: user.id,
+                amount: config.auth.signupCredits,
+                reason: 'adjustment',
+                description: 'Welcome credits',
+              });
+            }
+          },
+        },
+      },
+    },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;

@@ -1,0 +1,40 @@
+import {
+  AnalysisIdInputSchema,
+  ListInputSchema,
+  ProgressInputSchema,
+  QuoteTextInputSchema,
+  SubmitInputSchema,
+} from '@revmemo/contracts';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { createAnalysisService } from '../services/analysis.service';
+import { createQuoteService } from '../services/quote.service';
+import { protectedProcedure } from '../trpc';
+
+export const analysisRouter = {
+  /** Price pasted text (file uploads go through POST /api/quotes, which shares the same service). */
+  quote: protectedProcedure
+    .input(QuoteTextInputSchema)
+    .mutation(({ ctx, input }) => createQuoteService(ctx.deps).quoteText(ctx.user.id, input)),
+
+  submit: protectedProcedure
+    .input(SubmitInputSchema)
+    .mutation(({ ctx, input }) => createAnalysisService(ctx.deps).submit(ctx.user.id, input)),
+
+  get: protectedProcedure
+    .input(AnalysisIdInputSchema)
+    .query(({ ctx, input }) => createAnalysisService(ctx.deps).get(ctx.user.id, input.analysisId)),
+
+  list: protectedProcedure
+    .input(ListInputSchema)
+    .query(({ ctx, input }) => createAnalysisService(ctx.deps).list(ctx.user.id, input)),
+
+  cancel: protectedProcedure
+    .input(AnalysisIdInputSchema)
+    .mutation(({ ctx, input }) => createAnalysisService(ctx.deps).cancel(ctx.user.id, input.analysisId)),
+
+  progress: protectedProcedure
+    .input(ProgressInputSchema)
+    .subscription(({ ctx, input, signal }) =>
+      createAnalysisService(ctx.deps).progress(ctx.user.id, input, signal),
+    ),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,151 @@
+import type { ProgressEvent } from '@revmemo/contracts';
+import {
+  getAnalysisForUser,
+  IdempotencyConflictError,
+  InsufficientCreditsError,
+  listAnalyses,
+  QuoteAlreadyUsedError,
+  QuoteExpiredError,
+  QuoteNotFoundError,
+  releaseAnalysis,
+  submitAnalysis,
+} from '@revmemo/db';
+import { enqueueAnalysis, followProgress } from '@revmemo/queue';
+import { TRPCError, tracked } from '@trpc/server';
+import type { ApiDeps } from '../deps';
+import { appError } from '../errors';
+import { detailOf, snapshotOf, summaryOf } from './analysis.view';
+
+/** The rules of submitting, reading, canceling and watching analyses; repositories hold the queries. */
+export function createAnalysisService(deps: ApiDeps) {
+  const { db, config, queue, publisher, hub, log } = deps;
+
+  async function ownedOrNotFound(userId: string, analysisId: string) {
+    const row = await getAnalysisForUser(db, userId, analysisId);
+    // Another user's analysis looks exactly like a missing one.
+    if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such analysis.' });
+    return row;
+  }
+
+  async function enqueue(analysisId: string) {
+    try {
+      await enqueueAnalysis(queue, analysisId, {
+        attempts: config.queue.attempts,
+        backoffMs: config.queue.backoffMs,
+      });
+    } catch (err) {
+      // The row is committed as `queued`; the worker's sweeper re-drives analyses with no job.
+      log.error({ err, analysisId }, 'enqueue failed; the sweeper will retry it');
+    }
+  }
+
+  return {
+    async submit(userId: string, input: { quoteId: string; idempotencyKey: string }) {
+      let result: Awaited<ReturnType<typeof submitAnalysis>>;
+      try {
+        result = await submitAnalysis(db, {
+          userId,
+          quoteId: input.quoteId,
+          idempotencyKey: input.idempotencyKey,
+        });
+      } catch (err) {
+        throw toSubmitError(err);
+      }
+      const { analysis, created } = result;
+      // A repeat of a still-queued submit re-adds the job: a no-op in BullMQ when it exists.
+      if (created || analysis.status === 'queued') await enqueue(analysis.analysisId);
+      return {
+        analysisId: analysis.analysisId,
+        memoUuid: analysis.memoUuid,
+        status: analysis.status,
+        created,
+      };
+    },
+
+    async get(userId: string, analysisId: string) {
+      return detailOf(await ownedOrNotFound(userId, analysisId));
+    },
+
+    async list(userId: string, input: { limit: number; cursor?: string | null }) {
+      const page = await listAnalyses(db, userId, { limit: input.limit, cursor: input.cursor ?? null });
+      return { items: page.items.map(summaryOf), nextCursor: page.nextCursor };
+    },
+
+    /** Queued or running: released at once; a running worker notices at its next stage boundary. */
+    async cancel(userId: string, analysisId: string) {
+      const row = await ownedOrNotFound(userId, analysisId);
+      const outcome = await releaseAnalysis(db, {
+        analysisId,
+        status: 'canceled',
+        errorMessage: 'Canceled by the user.',
+      });
+      if (outcome === 'already-terminal') {
+        const current = await ownedOrNotFound(userId, analysisId);
+        throw appError(
+          'CONFLICT',
+          `The analysis has already ${current.status === 'completed' ? 'completed' : current.status}.`,
+          {
+            code: 'ANALYSIS_FINISHED',
+            status: current.status,
+          },
+        );
+      }
+      await queue.remove(analysisId).catch(() => 0); // an active job is locked; its worker stops itself
+      const after = await ownedOrNotFound(userId, row.analysisId);
+      await publisher.publish({ ...snapshotOf(after), kind: 'canceled' });
+      return summaryOf(after);
+    },
+
+    /** Snapshot first, then live events, each tracked() with its Redis stream id; ends after the terminal event. */
+    async *progress(
+      userId: string,
+      input: { analysisId: string; lastEventId?: string | null },
+      signal?: AbortSignal,
+    ) {
+      await ownedOrNotFound(userId, input.analysisId); // before the first byte
+      const stream = followProgress({
+        hub,
+        analysisId: input.analysisId,
+        lastEventId: input.lastEventId ?? null,
+        readSnapshot: async () => snapshotOf(await ownedOrNotFound(userId, input.analysisId)),
+        signal,
+      });
+      for await (const { id, event } of stream) {
+        yield tracked(id, event satisfies ProgressEvent);
+      }
+    },
+  };
+}
+
+function toSubmitError(err: unknown): unknown {
+  if (err instanceof InsufficientCreditsError) {
+    return appError(
+      'PAYMENT_REQUIRED',
+      `Not enough credits: this analysis costs ${err.required}, you have ${err.available} available (${err.shortfall} short).`,
+      {
+        code: 'INSUFFICIENT_CREDITS',
+        required: err.required,
+        available: err.available,
+        shortfall: err.shortfall,
+      },
+    );
+  }
+  if (err instanceof QuoteNotFoundError)
+    return appError('NOT_FOUND', 'No such quote.', { code: 'QUOTE_NOT_FOUND' });
+  if (err instanceof QuoteExpiredError) {
+    return appError('BAD_REQUEST', 'The quote has expired; upload the document again for a new quote.', {
+      code: 'QUOTE_EXPIRED',
+    });
+  }
+  if (err instanceof QuoteAlreadyUsedError) {
+    return appError('CONFLICT', 'This quote was already used for another analysis.', {
+      code: 'QUOTE_ALREADY_USED',
+    });
+  }
+  if (err instanceof IdempotencyConflictError) {
+    return appError('CONFLICT', 'This idempotency key was already used with a different quote.', {
+      code: 'IDEMPOTENCY_CONFLICT',
+    });
+  }
+  return err;
+}
