@@ -1,6 +1,6 @@
+import type { AppRouter } from '@revmemo/api';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { EventSource } from 'eventsource';
-import type { AppRouter } from '@revmemo/api';
 
 export interface TestUser {
   email: string;
@@ -9,7 +9,10 @@ export interface TestUser {
 }
 
 /** Signs a user up through Better Auth's HTTP API and keeps the session cookie. */
-export async function signUp(baseUrl: string, email = `u${Math.random().toString(36).slice(2, 10)}@example.com`): Promise<TestUser> {
+export async function signUp(
+  baseUrl: string,
+  email = `u${Math.random().toString(36).slice(2, 10)}@example.com`,
+): Promise<TestUser> {
   const password = 'correct horse battery staple';
   const res = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
     method: 'POST',
@@ -39,7 +42,7 @@ function cookieHeader(res: Response): string {
 
 /** A typed tRPC client: batched HTTP for calls, SSE (EventSource) for subscriptions, cookie auth. */
 export function trpcClient(baseUrl: string, cookie?: string) {
-  const headers = cookie ? { cookie } : {};
+  const headers: Record<string, string> = cookie ? { cookie } : {};
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
@@ -49,7 +52,10 @@ export function trpcClient(baseUrl: string, cookie?: string) {
           EventSource,
           eventSourceOptions: () => ({
             fetch: (input: string | URL | Request, init?: RequestInit) =>
-              fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+              fetch(input, {
+                ...init,
+                headers: { ...(init?.headers as Record<string, string>), ...headers },
+              }),
           }),
         }),
         false: httpBatchLink({ url: `${baseUrl}/trpc`, headers: () => headers }),

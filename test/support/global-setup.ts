@@ -2,8 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevstack } from '@revmemo/devstack';
-import { createTemplateDatabase } from './template-db';
 import type { TestProject } from 'vitest/node';
+import { createTemplateDatabase } from './template-db';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,7 +21,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), 'revmemo-test-'));
   // OPENAI_API_KEY is set so no shared simulator starts: test files start their own, to inject failures freely.
-  const stack = await startDevstack({ dataDir, ephemeral: true, env: { OPENAI_API_KEY: 'per-test-file' }, database: 'revmemo_admin' });
+  const stack = await startDevstack({
+    dataDir,
+    ephemeral: true,
+    env: { OPENAI_API_KEY: 'per-test-file' },
+    database: 'revmemo_admin',
+  });
   if (!stack.postgresAdminUrl) throw new Error('devstack did not start PostgreSQL');
   const template = await createTemplateDatabase(stack.postgresAdminUrl);
   project.provide('postgresAdminUrl', stack.postgresAdminUrl);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createDb, type Db } from '@revmemo/db';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { createDb, type Db } from '@revmemo/db';
 import { withDatabase } from './template-db';
 
 const id = () => randomBytes(5).toString('hex');

@@ -50,7 +50,11 @@ export function spawnApp(entry: string, env: Record<string, string>): AppProcess
         }, timeoutMs);
         const onExit = () => {
           cleanup();
-          reject(new Error(`${entry} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output:\n${out.slice(-3000)}`));
+          reject(
+            new Error(
+              `${entry} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output:\n${out.slice(-3000)}`,
+            ),
+          );
         };
         const cleanup = () => {
           clearTimeout(timer);

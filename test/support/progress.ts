@@ -22,7 +22,11 @@ export function followUntil(
     const events: Received[] = [];
     const timer = setTimeout(() => {
       sub.unsubscribe();
-      reject(new Error(`progress stream timed out after ${events.length} events: ${JSON.stringify(events.map((e) => e.event.stage))}`));
+      reject(
+        new Error(
+          `progress stream timed out after ${events.length} events: ${JSON.stringify(events.map((e) => e.event.stage))}`,
+        ),
+      );
     }, timeoutMs);
     const sub = client.analysis.progress.subscribe(input, {
       onData(tracked) {

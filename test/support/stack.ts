@@ -6,7 +6,9 @@ import { type AppProcess, stackEnv, startServer, startWorker } from './processes
  * A whole product for one test file: its own database, queue prefix and simulated model, a server
  * process and a worker process. `extraEnv` overrides settings (latency-sensitive tests etc.).
  */
-export async function startProductStack(opts: { latencyMs?: number; extraEnv?: Record<string, string>; workers?: number } = {}) {
+export async function startProductStack(
+  opts: { latencyMs?: number; extraEnv?: Record<string, string>; workers?: number } = {},
+) {
   const database = await freshDatabase();
   const model = await startModelSimulator({ latencyMs: opts.latencyMs ?? 0 });
   const env = stackEnv({

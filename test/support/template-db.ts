@@ -1,5 +1,5 @@
-import postgres from 'postgres';
 import { migrate } from '@revmemo/db';
+import postgres from 'postgres';
 
 const TEMPLATE = 'revmemo_template';
 

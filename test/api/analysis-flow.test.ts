@@ -1,0 +1,152 @@
+import { PIPELINE_STAGES } from '@revmemo/contracts';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp, trpcClient } from '../support/client';
+import { SMALL_CONTRACT } from '../support/contracts';
+import { startServer } from '../support/processes';
+import { followUntil } from '../support/progress';
+import { startProductStack } from '../support/stack';
+
+let stack: Awaited<ReturnType<typeof startProductStack>>;
+
+beforeAll(async () => {
+  stack = await startProductStack({ latencyMs: 150 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function submitOne(cookie: string) {
+  const client = trpcClient(stack.url, cookie);
+  const quote = await client.analysis.quote.mutate({ text: SMALL_CONTRACT, filename: 'msa.txt' });
+  const submitted = await client.analysis.submit.mutate({
+    quoteId: quote.quoteId,
+    idempotencyKey: crypto.randomUUID(),
+  });
+  return { client, quote, submitted };
+}
+
+const stagesOf = (events: { event: { stage: string; kind: string } }[]) => events.map((e) => e.event.stage);
+
+describe('one analysis, end to end', () => {
+  it('is quoted, submitted, run by the worker process and saved in PostgreSQL', async () => {
+    const user = await signUp(stack.url);
+    const { client, quote, submitted } = await submitOne(user.cookie);
+    expect(quote.credits).toBeGreaterThan(0);
+    expect(quote.wordCount).toBeGreaterThan(50);
+    expect(submitted.status).toBe('queued');
+
+    const { events, ended } = await followUntil(client, { analysisId: submitted.analysisId });
+    expect(ended).toBe('complete');
+    expect(events.at(-1)?.event.kind).toBe('completed');
+
+    const analysis = await client.analysis.get.query({ analysisId: submitted.analysisId });
+    expect(analysis.status).toBe('completed');
+    expect(analysis.memoContent).toMatch(/ASC 606/);
+    expect(analysis.finalChargedCredits).toBe(quote.credits);
+
+    const rows = await stack.db.execute(
+      sql`SELECT status, memo_content, final_charged_credits FROM analyses WHERE analysis_id = ${submitted.analysisId}`,
+    );
+    expect(rows[0]).toMatchObject({ status: 'completed', final_charged_credits: quote.credits });
+    expect(String(rows[0]?.memo_content)).toContain('Step 5');
+  });
+
+  it('streams a snapshot, every stage in order, the terminal event, then ends', async () => {
+    const user = await signUp(stack.url);
+    const { client, submitted } = await submitOne(user.cookie);
+    const { events, ended } = await followUntil(client, { analysisId: submitted.analysisId });
+    expect(ended).toBe('complete');
+    expect(events[0]?.event.kind).toBe('snapshot');
+    const progressStages = events.filter((e) => e.event.kind === 'progress').map((e) => e.event.stage);
+    // The snapshot may already show the first stage or two; what follows must be the rest, in order, once each.
+    const firstSeen = PIPELINE_STAGES.indexOf(progressStages[0] as (typeof PIPELINE_STAGES)[number]);
+    expect(progressStages).toEqual(PIPELINE_STAGES.slice(firstSeen));
+    expect(events.at(-1)?.event).toMatchObject({ kind: 'completed', status: 'completed', percent: 100 });
+    const ids = events.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const percents = events.map((e) => e.event.percent);
+    expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+  });
+
+  it('resumes after a disconnect with the last event id: no stage missed, none repeated', async () => {
+    const user = await signUp(stack.url);
+    const { client, submitted } = await submitOne(user.cookie);
+    const first = await followUntil(client, { analysisId: submitted.analysisId }, (ev) =>
+      ev.some((e) => e.event.stage === 'obligations'),
+    );
+    expect(first.ended).toBe('hung-up');
+    const lastId = first.events.at(-1)?.id as string;
+    const second = await followUntil(client, { analysisId: submitted.analysisId, lastEventId: lastId });
+    expect(second.ended).toBe('complete');
+    expect(second.events[0]?.event.kind).not.toBe('snapshot');
+    const all = [...first.events, ...second.events].filter((e) => e.event.kind === 'progress');
+    const stages = stagesOf(all);
+    expect(new Set(stages).size).toBe(stages.length);
+    expect(stages).toEqual(
+      PIPELINE_STAGES.slice(PIPELINE_STAGES.indexOf(stages[0] as (typeof PIPELINE_STAGES)[number])),
+    );
+    expect(second.events.at(-1)?.event.kind).toBe('completed');
+
+    // After completion: the final state at once, and the stream ends.
+    const late = await followUntil(client, { analysisId: submitted.analysisId, lastEventId: lastId });
+    expect(late.events.at(-1)?.event.kind).toBe('completed');
+    const fresh = await followUntil(client, { analysisId: submitted.analysisId });
+    expect(fresh.events).toHaveLength(1);
+    expect(fresh.events[0]?.event).toMatchObject({ kind: 'completed', stage: 'done', percent: 100 });
+  });
+
+  it('resumes on another server process without a gap', async () => {
+    const other = await startServer({ ...stack.env, WEBSITE_URL: stack.url });
+    try {
+      const user = await signUp(stack.url);
+      const { client, submitted } = await submitOne(user.cookie);
+      const first = await followUntil(client, { analysisId: submitted.analysisId }, (ev) =>
+        ev.some((e) => e.event.stage === 'price'),
+      );
+      const lastId = first.events.at(-1)?.id as string;
+      const otherClient = trpcClient(other.url, user.cookie);
+      const second = await followUntil(otherClient, {
+        analysisId: submitted.analysisId,
+        lastEventId: lastId,
+      });
+      const stages = stagesOf([...first.events, ...second.events].filter((e) => e.event.kind === 'progress'));
+      expect(new Set(stages).size).toBe(stages.length);
+      expect(stages).toEqual(
+        PIPELINE_STAGES.slice(PIPELINE_STAGES.indexOf(stages[0] as (typeof PIPELINE_STAGES)[number])),
+      );
+      expect(second.events.at(-1)?.event.kind).toBe('completed');
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('privacy between users', () => {
+  it("hides one user's analysis from another: get, list, cancel and subscribe say NOT_FOUND", async () => {
+    const alice = await signUp(stack.url);
+    const bob = await signUp(stack.url);
+    const { submitted } = await submitOne(alice.cookie);
+    const asBob = trpcClient(stack.url, bob.cookie);
+    await expect(asBob.analysis.get.query({ analysisId: submitted.analysisId })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+    await expect(asBob.analysis.cancel.mutate({ analysisId: submitted.analysisId })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+    const list = await asBob.analysis.list.query({});
+    expect(list.items.map((a) => a.analysisId)).not.toContain(submitted.analysisId);
+    await expect(followUntil(asBob, { analysisId: submitted.analysisId })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+    const asAlice = trpcClient(stack.url, alice.cookie);
+    const aliceList = await asAlice.analysis.list.query({});
+    expect(aliceList.items.map((a) => a.analysisId)).toContain(submitted.analysisId);
+  });
+
+  it('answers UNAUTHORIZED to anonymous calls', async () => {
+    const anon = trpcClient(stack.url);
+    await expect(anon.analysis.list.query({})).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+    await expect(anon.credits.balance.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+  });
+});

@@ -1,0 +1,58 @@
+import { ConfigError, parseConfig } from '@revmemo/config';
+import { describe, expect, it } from 'vitest';
+import { spawnApp } from '../support/processes';
+
+const valid = {
+  DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/revmemo',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  OPENAI_API_KEY: 'sk-test',
+  AUTH_SECRET: 'x'.repeat(32),
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+}
+
+describe('configuration', () => {
+  it('accepts a minimal production environment and fills in defaults', () => {
+    const config = parseConfig(valid);
+    expect(config.http.port).toBe(3000);
+    expect(config.queue.execution).toBe('queue');
+    expect(config.model.simulated).toBe(false);
+    expect(config.stripe.secretKey).toBeUndefined();
+    expect(config.pricing.tiers[0]).toEqual({ maxWords: 3000, credits: 10 });
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'mysql://x/y' }, /^DATABASE_URL must be a URL like postgres:\/\//],
+    [{ DATABASE_URL: undefined }, /^DATABASE_URL is required$/],
+    [{ REDIS_URL: 'localhost:6379' }, /^REDIS_URL must be a URL like redis:\/\//],
+    [{ AUTH_SECRET: 'short' }, /^AUTH_SECRET must be at least 32 characters$/],
+    [{ PORT: 'eighty' }, /^PORT /],
+    [{ PRICING_TIERS: '[{"maxWords": 10}]' }, /^PRICING_TIERS /],
+    [{ ANALYSIS_EXECUTION: 'threads' }, /^ANALYSIS_EXECUTION /],
+  ])('names the variable and what is wrong: %j', (override, expected) => {
+    const found = problems({ ...valid, ...override });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(expected);
+  });
+
+  it.each(['apps/server/src/main.ts', 'apps/worker/src/main.ts'])(
+    '%s exits non-zero at start with one line naming a malformed DATABASE_URL',
+    async (entry) => {
+      const proc = spawnApp(entry, { ...valid, DATABASE_URL: 'not a url' });
+      const code = await proc.exited;
+      expect(code).not.toBe(0);
+      const lines = proc.output().trim().split('\n');
+      expect(lines).toEqual([
+        'config error: DATABASE_URL must be a URL like postgres://user:pass@host:5432/db',
+      ]);
+    },
+  );
+});
