@@ -1,0 +1,74 @@
+export { createDb, type Db, type DbHandle, type Schema, type Sql, type Tx } from './client';
+export {
+  AnalysisNotFoundError,
+  DbError,
+  DuplicateLedgerEntryError,
+  IdempotencyConflictError,
+  InsufficientCreditsError,
+  InvalidCursorError,
+  QuoteAlreadyUsedError,
+  QuoteExpiredError,
+  QuoteNotFoundError,
+} from './errors';
+export { MIGRATIONS_FOLDER, migrate } from './migrate';
+export {
+  getAnalysis,
+  getAnalysisForUser,
+  listAnalyses,
+  type SubmitInput,
+  type SubmitResult,
+  submitAnalysis,
+} from './repo/analyses';
+export {
+  applyStripePurchase,
+  type Balance,
+  ensureAccount,
+  type GrantInput,
+  getBalance,
+  grantCredits,
+  listTransactions,
+  type StripePurchaseInput,
+} from './repo/credits';
+export { checkLedgerInvariants } from './repo/invariants';
+export {
+  type CaptureInput,
+  captureAnalysis,
+  listQueuedOlderThan,
+  listRunning,
+  type ModelUsage,
+  markRunning,
+  type ProgressUpdate,
+  type ReleaseInput,
+  releaseAnalysis,
+  updateProgress,
+} from './repo/lifecycle';
+export { createQuote, getQuote, type NewQuote } from './repo/quotes';
+export type {
+  AnalysisRow,
+  AnalysisSummary,
+  CreditAccountRow,
+  CreditHoldRow,
+  LedgerEntryRow,
+  Page,
+  QuoteRow,
+} from './rows';
+export * as schema from './schema/index';
+export {
+  ANALYSIS_STATUSES,
+  type AnalysisStatus,
+  account,
+  analyses,
+  apikey,
+  creditAccounts,
+  creditHolds,
+  creditTransactions,
+  HOLD_STATUSES,
+  type HoldStatus,
+  LEDGER_REASONS,
+  type LedgerReason,
+  quotes,
+  session,
+  stripeEvents,
+  user,
+  verification,
+} from './schema/index';

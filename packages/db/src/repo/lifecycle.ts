@@ -1,0 +1,215 @@
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { AnalysisNotFoundError } from '../errors';
+import type { AnalysisRow, AnalysisSummary } from '../rows';
+import {
+  type AnalysisStatus,
+  analyses,
+  creditAccounts,
+  creditHolds,
+  creditTransactions,
+} from '../schema/index';
+import { analysisSummaryColumns } from './analyses';
+import { isUuid } from './util';
+
+const ACTIVE: AnalysisStatus[] = ['queued', 'running'];
+const isActive = (s: AnalysisStatus) => ACTIVE.includes(s);
+
+/**
+ * A worker picked the job up. Queued or running (a retry after a crash) becomes running; the
+ * attempt is counted. Null when the analysis is terminal or unknown: the job has nothing to do.
+ */
+export async function markRunning(db: Db, analysisId: string): Promise<AnalysisRow | null> {
+  if (!isUuid(analysisId)) return null;
+  const [row] = await db
+    .update(analyses)
+    .set({
+      status: 'running',
+      runStartedAt: sql`coalesce(${analyses.runStartedAt}, now())`,
+      attempts: sql`${analyses.attempts} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(analyses.analysisId, analysisId), inArray(analyses.status, ACTIVE)))
+    .returning();
+  return row ?? null;
+}
+
+export interface ProgressUpdate {
+  stage: string;
+  percent: number;
+  message: string;
+}
+
+/** Saves the progress snapshot; false once the analysis is no longer running (a late write is dropped). */
+export async function updateProgress(db: Db, analysisId: string, p: ProgressUpdate): Promise<boolean> {
+  if (!isUuid(analysisId)) return false;
+  const percent = Math.max(0, Math.min(100, Math.round(p.percent)));
+  const rows = await db
+    .update(analyses)
+    .set({
+      progressStage: p.stage,
+      progressPercent: percent,
+      progressMessage: p.message,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(analyses.analysisId, analysisId), eq(analyses.status, 'running')))
+    .returning({ analysisId: analyses.analysisId });
+  return rows.length > 0;
+}
+
+export interface ModelUsage {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  estimatedCostUsd: number;
+}
+
+export interface CaptureInput {
+  analysisId: string;
+  memoContent: string;
+  usage?: ModelUsage | null;
+}
+
+/** Locks the analysis row; the lock order everywhere is analysis -> hold -> account. */
+async function lockAnalysis(tx: Db, analysisId: string) {
+  if (!isUuid(analysisId)) throw new AnalysisNotFoundError(analysisId);
+  const [row] = await tx
+    .select({
+      analysisId: analyses.analysisId,
+      memoUuid: analyses.memoUuid,
+      userId: analyses.userId,
+      status: analyses.status,
+      quotedCredits: analyses.quotedCredits,
+    })
+    .from(analyses)
+    .where(eq(analyses.analysisId, analysisId))
+    .for('update');
+  if (!row) throw new AnalysisNotFoundError(analysisId);
+  return row;
+}
+
+/**
+ * Success: saves the memo and charges the quoted credits exactly once, in ONE transaction. A second
+ * capture (a redelivered job, a race with cancel) finds the row terminal and writes nothing.
+ */
+export async function captureAnalysis(db: Db, input: CaptureInput): Promise<'captured' | 'already-terminal'> {
+  return db.transaction(async (tx) => {
+    const a = await lockAnalysis(tx, input.analysisId);
+    if (!isActive(a.status)) return 'already-terminal';
+
+    await tx
+      .update(analyses)
+      .set({
+        status: 'completed',
+        memoContent: input.memoContent,
+        finalChargedCredits: a.quotedCredits,
+        completedAt: sql`now()`,
+        updatedAt: sql`now()`,
+        progressStage: 'done',
+        progressPercent: 100,
+        progressMessage: 'Done',
+        model: input.usage?.model ?? null,
+        promptTokens: input.usage?.promptTokens ?? null,
+        completionTokens: input.usage?.completionTokens ?? null,
+        estimatedCostUsd: input.usage?.estimatedCostUsd ?? null,
+      })
+      .where(eq(analyses.analysisId, a.analysisId));
+
+    const [hold] = await tx
+      .update(creditHolds)
+      .set({ status: 'captured', closedAt: sql`now()` })
+      .where(and(eq(creditHolds.memoUuid, a.memoUuid), eq(creditHolds.status, 'open')))
+      .returning({ amount: creditHolds.amount });
+
+    const [account] = await tx
+      .select({ balance: creditAccounts.balance })
+      .from(creditAccounts)
+      .where(eq(creditAccounts.userId, a.userId))
+      .for('update');
+    if (!account) throw new Error(`credit account for ${a.userId} missing while capturing ${a.analysisId}`);
+
+    const [charge] = await tx
+      .insert(creditTransactions)
+      .values({
+        userId: a.userId,
+        memoUuid: a.memoUuid,
+        reason: 'analysis_charge',
+        amount: -a.quotedCredits,
+        balanceAfter: account.balance - a.quotedCredits,
+        description: `ASC 606 analysis ${a.analysisId}`,
+      })
+      // The last guard: if a charge for this memo somehow exists, it is not charged again.
+      .onConflictDoNothing({ target: [creditTransactions.memoUuid, creditTransactions.reason] })
+      .returning({ id: creditTransactions.id });
+
+    const charged = charge ? a.quotedCredits : 0;
+    const released = hold?.amount ?? 0;
+    await tx
+      .update(creditAccounts)
+      .set({
+        balance: sql`${creditAccounts.balance} - ${charged}`,
+        held: sql`${creditAccounts.held} - ${released}`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(creditAccounts.userId, a.userId));
+    return 'captured';
+  });
+}
+
+export interface ReleaseInput {
+  analysisId: string;
+  status: 'failed' | 'canceled';
+  errorMessage: string;
+}
+
+/** Failure or cancel: nothing is charged; the hold is released in ONE transaction. No ledger row. */
+export async function releaseAnalysis(db: Db, input: ReleaseInput): Promise<'released' | 'already-terminal'> {
+  return db.transaction(async (tx) => {
+    const a = await lockAnalysis(tx, input.analysisId);
+    if (!isActive(a.status)) return 'already-terminal';
+
+    await tx
+      .update(analyses)
+      .set({
+        status: input.status,
+        errorMessage: input.errorMessage,
+        finalChargedCredits: 0,
+        completedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(analyses.analysisId, a.analysisId));
+
+    const [hold] = await tx
+      .update(creditHolds)
+      .set({ status: 'released', closedAt: sql`now()` })
+      .where(and(eq(creditHolds.memoUuid, a.memoUuid), eq(creditHolds.status, 'open')))
+      .returning({ amount: creditHolds.amount });
+    if (hold) {
+      await tx
+        .update(creditAccounts)
+        .set({ held: sql`${creditAccounts.held} - ${hold.amount}`, updatedAt: sql`now()` })
+        .where(eq(creditAccounts.userId, a.userId));
+    }
+    return 'released';
+  });
+}
+
+/** For the sweeper: queued analyses submitted before `before` (their job may have been lost), oldest first. */
+export async function listQueuedOlderThan(db: Db, before: Date, limit = 100): Promise<AnalysisSummary[]> {
+  return db
+    .select(analysisSummaryColumns)
+    .from(analyses)
+    .where(and(eq(analyses.status, 'queued'), lt(analyses.startedAt, before)))
+    .orderBy(asc(analyses.startedAt))
+    .limit(limit);
+}
+
+/** For the sweeper and ops: every running analysis, oldest activity first. */
+export async function listRunning(db: Db, limit = 1000): Promise<AnalysisSummary[]> {
+  return db
+    .select(analysisSummaryColumns)
+    .from(analyses)
+    .where(eq(analyses.status, 'running'))
+    .orderBy(asc(analyses.updatedAt))
+    .limit(limit);
+}

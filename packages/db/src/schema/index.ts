@@ -1,0 +1,3 @@
+export * from './analyses';
+export * from './auth';
+export * from './credits';
