@@ -6,7 +6,8 @@ export const SIMULATED_MODEL = 'revmemo-simulated';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
-const int = (def: number, min = 0) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(def));
+const int = (def: number, min = 0) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(def));
 const urlWithProtocols = (protocols: string[], hint: string) =>
   z.string({ error: 'is required' }).refine(
     (v) => {
@@ -30,7 +31,9 @@ const jsonOf = <T extends z.ZodType>(schema: T, def: z.infer<T>) =>
     }
   }, schema);
 
-const tierSchema = z.array(z.object({ maxWords: z.number().int().positive(), credits: z.number().int().positive() })).min(1);
+const tierSchema = z
+  .array(z.object({ maxWords: z.number().int().positive(), credits: z.number().int().positive() }))
+  .min(1);
 const packSchema = z
   .array(
     z.object({
@@ -43,28 +46,47 @@ const packSchema = z
   .min(1);
 
 const envSchema = z.object({
-  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  NODE_ENV: z.preprocess(
+    emptyToUndefined,
+    z.enum(['development', 'test', 'production']).default('development'),
+  ),
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/db'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://host:6379'),
   PORT: int(3000, 0),
   HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
-  WEBSITE_URL: z.preprocess(emptyToUndefined, z.url({ error: 'must be a URL like https://app.example.com' }).optional()),
-  OPENAI_API_KEY: z.string({ error: 'is required (or leave it unset under `pnpm dev` to use the simulated model)' }).min(1, 'is empty'),
-  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ error: 'must be a URL like https://api.openai.com/v1' }).optional()),
+  WEBSITE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ error: 'must be a URL like https://app.example.com' }).optional(),
+  ),
+  OPENAI_API_KEY: z
+    .string({ error: 'is required (or leave it unset under `pnpm dev` to use the simulated model)' })
+    .min(1, 'is empty'),
+  OPENAI_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ error: 'must be a URL like https://api.openai.com/v1' }).optional(),
+  ),
   OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4.1')),
   MODEL_TIMEOUT_MS: int(120_000, 1),
   MODEL_MAX_CONTEXT_TOKENS: int(100_000, 1),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE: z.preprocess(emptyToUndefined, z.url().optional()),
-  AUTH_SECRET: z.string({ error: 'is required (32+ random characters, e.g. `openssl rand -hex 32`)' }).min(32, 'must be at least 32 characters'),
+  AUTH_SECRET: z
+    .string({ error: 'is required (32+ random characters, e.g. `openssl rand -hex 32`)' })
+    .min(32, 'must be at least 32 characters'),
   SIGNUP_CREDITS: int(50, 0),
   PRICING_TIERS: jsonOf(tierSchema, DEFAULT_PRICING_TIERS),
   CREDIT_PACKS: jsonOf(packSchema, DEFAULT_CREDIT_PACKS),
   QUOTE_TTL_MINUTES: int(60, 1),
   MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
   MAX_WORDS: int(60_000, 1),
-  QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9:_-]+$/).default('revmemo')),
+  QUEUE_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]+$/)
+      .default('revmemo'),
+  ),
   WORKER_CONCURRENCY: int(2, 1),
   WORKER_LOCK_DURATION_MS: int(30_000, 100),
   WORKER_STALLED_INTERVAL_MS: int(30_000, 100),
@@ -75,7 +97,10 @@ const envSchema = z.object({
   SSE_PING_MS: int(10_000, 100),
   SWEEPER_INTERVAL_MS: int(30_000, 100),
   ANALYSIS_EXECUTION: z.preprocess(emptyToUndefined, z.enum(['queue', 'inline']).default('queue')),
-  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
 });
 
 function toConfig(e: z.infer<typeof envSchema>) {
@@ -141,7 +166,8 @@ export function parseConfig(env: Env): Config {
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      const message = issue.code === 'invalid_type' && env[name] === undefined ? 'is required' : issue.message;
+      const message =
+        issue.code === 'invalid_type' && env[name] === undefined ? 'is required' : issue.message;
       return `${name} ${message.startsWith('is ') || message.startsWith('must ') ? message : `is invalid: ${message}`}`;
     });
     throw new ConfigError(problems);

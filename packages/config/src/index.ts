@@ -1,2 +1,2 @@
-export { type Config, ConfigError, parseConfig, loadConfig, readEnv, SIMULATED_MODEL } from './config';
-export { type PricingTier, type CreditPack, DEFAULT_PRICING_TIERS, DEFAULT_CREDIT_PACKS } from './pricing';
+export { type Config, ConfigError, loadConfig, parseConfig, readEnv, SIMULATED_MODEL } from './config';
+export { type CreditPack, DEFAULT_CREDIT_PACKS, DEFAULT_PRICING_TIERS, type PricingTier } from './pricing';

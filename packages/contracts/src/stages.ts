@@ -18,7 +18,15 @@ export const stageIds = STAGES.map((s) => s.id) as [StageId, ...StageId[]];
 export const StageIdSchema = z.enum(stageIds);
 
 /** Stages the pipeline itself runs (everything but the waiting and final markers). */
-export const PIPELINE_STAGES = ['preparation', 'contract', 'obligations', 'price', 'allocation', 'recognition', 'memo'] as const;
+export const PIPELINE_STAGES = [
+  'preparation',
+  'contract',
+  'obligations',
+  'price',
+  'allocation',
+  'recognition',
+  'memo',
+] as const;
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
 export function stageInfo(id: StageId) {

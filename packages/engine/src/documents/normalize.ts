@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Canonical form of extracted text. Quotes, hashes and word counts are computed on this form,
+ * so the same contract uploaded as PDF or DOCX prices and hashes the same.
+ */
+export function normalizeText(raw: string): string {
+  return (
+    raw
+      .replace(/^\uFEFF/, '')
+      .replace(/\r\n?/g, '\n')
+      // Soft hyphens and zero-width characters are invisible in the source but split words.
+      .replace(/[\u00AD\u200B-\u200D\u2060\uFEFF]/g, '')
+      .replace(/[\u2018\u2019\u201A\u201B\u2032]/g, "'")
+      .replace(/[\u201C\u201D\u201E\u201F\u2033]/g, '"')
+      .replace(/[\u2010\u2011]/g, '-')
+      .replace(/\uFB01/g, 'fi')
+      .replace(/\uFB02/g, 'fl')
+      // PDF line-break hyphenation ("recog-\nnition"); only before a lowercase letter so that
+      // "Section 4-\nB" or list dashes survive.
+      .replace(/(\p{L})-\n[ \t]*(\p{Ll})/gu, '$1$2')
+      .replace(/[\t\f\v\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g, ' ')
+      .replace(/[\u2028\u2029]/g, '\n')
+      .split('\n')
+      .map((line) => line.replace(/ {2,}/g, ' ').trim())
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
+}
+
+/** Words as a reader would count them: runs of non-space characters holding a letter or digit. */
+export function countWords(text: string): number {
+  let n = 0;
+  for (const token of text.split(/\s+/)) if (/[\p{L}\p{N}]/u.test(token)) n++;
+  return n;
+}
+
+/** sha256 hex of the UTF-8 text; identifies a quote's exact document text. */
+export function hashText(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

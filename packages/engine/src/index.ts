@@ -1,0 +1,39 @@
+export { type DocumentInput, extractText } from './documents/extract';
+export { countWords, hashText, normalizeText } from './documents/normalize';
+export {
+  AnalysisAbortedError,
+  ContractTooLongError,
+  DocumentError,
+  type DocumentErrorCode,
+  PermanentAnalysisError,
+  type PermanentErrorCode,
+  TooManyWordsError,
+  TransientModelError,
+} from './errors';
+export { MEMO_TITLE, type MemoInput, renderMemo, SIMULATED_NOTICE } from './memo/render';
+export { classifyModelError, type ModelErrorClass, toAnalysisError } from './model/classify';
+export { createModelClient, type ModelClientOptions } from './model/client';
+export { estimateCostUsd } from './model/cost';
+export { type PipelineInput, type PipelineResult, type PipelineUsage, runPipeline } from './pipeline';
+export { type Section, splitSections } from './preparation/sections';
+export { checkTokenBudget, countTokens } from './preparation/tokens';
+export { type PricingRules, priceForWords } from './pricing';
+export { SYSTEM_PROMPT } from './steps/prompts';
+export {
+  type AllocationStep,
+  AllocationStepSchema,
+  type ContractStep,
+  ContractStepSchema,
+  type ObligationsStep,
+  ObligationsStepSchema,
+  type PriceStep,
+  PriceStepSchema,
+  type RecognitionStep,
+  RecognitionStepSchema,
+  STEP_NAMES,
+  STEPS,
+  type StepDefinition,
+  type StepKey,
+  type StepResults,
+} from './steps/schemas';
+export { type JsonSchema, strictModeProblems } from './steps/strict-schema';

@@ -1,0 +1,75 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import {
+  AnalysisAbortedError,
+  PermanentAnalysisError,
+  type PermanentErrorCode,
+  TransientModelError,
+} from '../errors';
+
+export type ModelErrorClass = 'retry' | 'fail';
+
+/** Status codes the provider documents as "try again later". */
+const RETRYABLE_STATUS = new Set([408, 409, 429]);
+
+/**
+ * 'retry' when trying the same request later can succeed (rate limits, provider outages,
+ * timeouts, dropped connections); 'fail' for everything else, including errors we do not
+ * recognise, because retrying a bug only burns the customer's time.
+ */
+export function classifyModelError(err: unknown): ModelErrorClass {
+  if (err instanceof TransientModelError) return 'retry';
+  if (err instanceof PermanentAnalysisError || err instanceof AnalysisAbortedError) return 'fail';
+  if (err instanceof APIUserAbortError) return 'fail';
+  if (err instanceof APIConnectionTimeoutError || err instanceof APIConnectionError) return 'retry';
+  const status = statusOf(err);
+  if (status !== undefined) return RETRYABLE_STATUS.has(status) || status >= 500 ? 'retry' : 'fail';
+  return 'fail';
+}
+
+/** Wraps any error from a model call into the engine's error types. */
+export function toAnalysisError(err: unknown, signal?: AbortSignal): Error {
+  if (
+    err instanceof TransientModelError ||
+    err instanceof PermanentAnalysisError ||
+    err instanceof AnalysisAbortedError
+  ) {
+    return err;
+  }
+  if (err instanceof APIUserAbortError || signal?.aborted) return new AnalysisAbortedError({ cause: err });
+  const status = statusOf(err);
+  const detail = err instanceof Error ? err.message : String(err);
+  if (classifyModelError(err) === 'retry') {
+    const what =
+      err instanceof APIConnectionTimeoutError
+        ? 'timed out'
+        : status
+          ? `answered ${status}`
+          : 'could not be reached';
+    return new TransientModelError(`model request ${what}: ${detail}`, status, { cause: err });
+  }
+  const [code, message] = permanentFor(status);
+  return new PermanentAnalysisError(code, message, { cause: err, detail });
+}
+
+function permanentFor(status: number | undefined): [PermanentErrorCode, string] {
+  switch (status) {
+    case 400:
+    case 422:
+      return ['bad_request', 'The AI model rejected the request for this contract.'];
+    case 401:
+    case 403:
+      return [
+        'auth',
+        'The AI model service refused our credentials; the operators have to fix the configuration.',
+      ];
+    case 404:
+      return ['model_not_found', 'The configured AI model does not exist or is not available.'];
+    default:
+      return ['model_error', 'The AI model failed in a way that retrying will not fix.'];
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (err instanceof APIError && typeof err.status === 'number') return err.status;
+  return undefined;
+}

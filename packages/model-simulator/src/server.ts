@@ -1,0 +1,228 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type AnswerMode,
+  answerContent,
+  completionResponse,
+  errorBody,
+  isCompletionRequest,
+  SIMULATED_MODEL_NAME,
+} from './completion';
+
+/** 'refusal' answers 200 with `message.refusal` set, as a safety-tuned model declining would. */
+export type FailureMode = '429' | '500' | 'timeout' | 'malformed' | '400' | 'refusal';
+const FAILURE_MODES: readonly FailureMode[] = ['429', '500', 'timeout', 'malformed', '400', 'refusal'];
+
+export interface SimulatorOptions {
+  port?: number;
+  latencyMs?: number;
+  /** 'random' answers any json_schema with a seeded random valid instance (for fuzzing consumers). */
+  answers?: AnswerMode;
+  seed?: string;
+}
+
+export interface RecordedCall {
+  body: unknown;
+  outcome: 'ok' | FailureMode;
+  /** The message content sent back (null for error responses and timeouts). */
+  content: string | null;
+}
+
+export interface ModelSimulator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Recorded requests kept for /__sim/stats; enough for any test, bounded for long dev sessions. */
+const MAX_RECORDED = 200;
+
+export async function startModelSimulator(options: SimulatorOptions = {}): Promise<ModelSimulator> {
+  const initial = {
+    latencyMs: options.latencyMs ?? 0,
+    answers: options.answers ?? 'rules',
+    seed: options.seed ?? 'revmemo',
+  };
+  let config = { ...initial };
+  let failure: { mode: FailureMode; remaining: number } | null = null;
+  let calls = 0;
+  let recorded: RecordedCall[] = [];
+
+  const record = (r: RecordedCall) => {
+    recorded.push(r);
+    if (recorded.length > MAX_RECORDED) recorded = recorded.slice(-MAX_RECORDED);
+  };
+
+  async function completions(req: IncomingMessage, res: ServerResponse, raw: string) {
+    calls++;
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return sendJson(res, 400, errorBody(400, 'The request body is not valid JSON.'));
+    }
+    if (!isCompletionRequest(body))
+      return sendJson(res, 400, errorBody(400, "'model' and a non-empty 'messages' array are required."));
+    const mode = failure && failure.remaining > 0 ? failure.mode : null;
+    if (failure && mode) failure.remaining--;
+    if (!(await wait(config.latencyMs, req))) return;
+    switch (mode) {
+      case 'timeout':
+        // Hold the request open until the client gives up (or the simulator closes).
+        record({ body, outcome: mode, content: null });
+        return;
+      case '429':
+      case '500':
+      case '400': {
+        record({ body, outcome: mode, content: null });
+        const status = Number(mode);
+        return sendJson(res, status, errorBody(status, `Simulated ${status} failure.`));
+      }
+      case 'malformed': {
+        const content = '{"this is": not valid JSON';
+        record({ body, outcome: mode, content });
+        return sendJson(res, 200, completionResponse(body, raw, content));
+      }
+      case 'refusal': {
+        record({ body, outcome: mode, content: null });
+        const response = completionResponse(body, raw, '');
+        const choice = response.choices[0];
+        if (choice)
+          Object.assign(choice.message, { content: null, refusal: 'I cannot help with that request.' });
+        return sendJson(res, 200, response);
+      }
+      default: {
+        let content: string;
+        try {
+          content = answerContent(body, raw, config.answers, config.seed);
+        } catch (err) {
+          record({ body, outcome: '500', content: null });
+          return sendJson(
+            res,
+            500,
+            errorBody(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`),
+          );
+        }
+        record({ body, outcome: 'ok', content });
+        return sendJson(res, 200, completionResponse(body, raw, content));
+      }
+    }
+  }
+
+  async function control(path: string, method: string, raw: string, res: ServerResponse) {
+    const input = (raw ? safeJson(raw) : {}) as Record<string, unknown> | null;
+    if (input === null || typeof input !== 'object')
+      return sendJson(res, 400, { error: 'body must be a JSON object' });
+    if (path === '/__sim/failures' && method === 'POST') {
+      const mode = input.mode as FailureMode;
+      const count = Number(input.count ?? 1);
+      if (!FAILURE_MODES.includes(mode) || !Number.isInteger(count) || count < 0) {
+        return sendJson(res, 400, {
+          error: `mode must be one of ${FAILURE_MODES.join(', ')} and count a non-negative integer`,
+        });
+      }
+      failure = { mode, remaining: count };
+      return sendJson(res, 200, { mode, count });
+    }
+    if (path === '/__sim/config' && method === 'POST') {
+      if (input.latencyMs !== undefined) config.latencyMs = Math.max(0, Number(input.latencyMs) || 0);
+      if (input.answers === 'rules' || input.answers === 'random') config.answers = input.answers;
+      if (typeof input.seed === 'string') config.seed = input.seed;
+      return sendJson(res, 200, config);
+    }
+    if (path === '/__sim/stats' && method === 'GET') {
+      return sendJson(res, 200, { calls, failure, config, requests: recorded });
+    }
+    if (path === '/__sim/reset' && method === 'POST') {
+      config = { ...initial };
+      failure = null;
+      calls = 0;
+      recorded = [];
+      return sendJson(res, 200, { ok: true });
+    }
+    return sendJson(res, 404, { error: 'not found' });
+  }
+
+  const server = createServer(async (req, res) => {
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
+      const raw = await readBody(req);
+      if (path === '/v1/chat/completions' && req.method === 'POST') return await completions(req, res, raw);
+      if (path === '/v1/models' && req.method === 'GET') {
+        return sendJson(res, 200, {
+          object: 'list',
+          data: [{ id: SIMULATED_MODEL_NAME, object: 'model', created: 0, owned_by: 'revmemo' }],
+        });
+      }
+      if (path.startsWith('/__sim/')) return await control(path, req.method ?? 'GET', raw, res);
+      return sendJson(res, 404, errorBody(404, `Unknown route ${req.method} ${path}`));
+    } catch (err) {
+      if (!res.headersSent)
+        sendJson(res, 500, errorBody(500, err instanceof Error ? err.message : String(err)));
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    // An arrow function so callers can pass `sim.close` around unbound.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Requests held open by the 'timeout' failure mode would otherwise keep close() waiting.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Resolves false if the client hung up while waiting, so nothing is written to a dead socket. */
+function wait(ms: number, req: IncomingMessage): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      req.socket.off('close', onClose);
+      resolve(true);
+    }, ms);
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    req.socket.once('close', onClose);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return null;
+  }
+}
