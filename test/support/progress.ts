@@ -33,8 +33,9 @@ export function followUntil(
         events.push({ id: tracked.id, event: tracked.data });
         if (stopWhen(events)) {
           clearTimeout(timer);
-          sub.unsubscribe();
+          // Resolve first: unsubscribing makes the link call onComplete synchronously.
           resolve({ events, ended: 'hung-up' });
+          sub.unsubscribe();
         }
       },
       onError(err) {
