@@ -2,7 +2,8 @@
  * `pnpm dev`: start what the environment lacks (devstack), then the server and the worker as
  * separate processes, as in production. Ctrl-C (or SIGTERM) stops all of it, children first.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readEnv } from '@revmemo/config';
 import { DevstackError } from '../errors';
@@ -56,9 +57,10 @@ async function main() {
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGHUP', () => void shutdown(0));
 
-  const start = (name: string, entry: string) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, entry)], {
-      cwd: root,
+  const start = (name: string, entry: string, args: string[] = [], cwd = root) => {
+    const script = entry.endsWith('.ts') ? ['--import', 'tsx', resolve(root, entry)] : [entry];
+    const child = spawn(process.execPath, [...script, ...args], {
+      cwd,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -74,8 +76,18 @@ async function main() {
     return child;
   };
 
+  // The server serves the built web app; build it once before it starts, then keep rebuilding on change.
+  const viteBin = resolve(root, 'apps/web/node_modules/vite/bin/vite.js');
+  const webDir = resolve(root, 'apps/web');
+  if (existsSync(viteBin)) {
+    process.stdout.write('revmemo dev: building the web app…\n');
+    const built = spawnSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], { cwd: webDir, stdio: 'inherit' });
+    if (built.status !== 0) process.stderr.write('revmemo dev: the web build failed; the API still runs\n');
+  }
+
   const server = start('server', 'apps/server/src/main.ts');
   start('worker', 'apps/worker/src/main.ts');
+  if (existsSync(viteBin)) start('web', viteBin, ['build', '--watch', '--logLevel', 'warn', '--emptyOutDir', 'false'], webDir);
   server.stdout?.on('data', (d: Buffer) => {
     const m = /listening on (\S+)/i.exec(String(d));
     if (m)

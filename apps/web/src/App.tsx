@@ -1,0 +1,70 @@
+import { type ReactNode, useEffect } from 'react';
+import { Layout, SimulatedBanner } from './components/Layout';
+import { authClient } from './lib/auth';
+import { matchPath, navigate, useLocation } from './lib/router';
+import { AnalysisPage } from './pages/AnalysisPage';
+import { AuthPage } from './pages/AuthPage';
+import { CreditsPage } from './pages/CreditsPage';
+import { HistoryPage } from './pages/HistoryPage';
+import { NewAnalysisPage } from './pages/NewAnalysisPage';
+
+const TITLES: Record<string, string> = {
+  '/': 'New analysis',
+  '/analyses': 'History',
+  '/credits': 'Credits',
+  '/sign-in': 'Sign in',
+  '/sign-up': 'Create account',
+};
+
+export function App() {
+  const { pathname, search } = useLocation();
+  const session = authClient.useSession();
+  const publicRoute = pathname === '/sign-in' || pathname === '/sign-up';
+  const user = session.data?.user;
+
+  useEffect(() => {
+    document.title = `${TITLES[pathname] ?? (pathname.startsWith('/analyses/') ? 'Analysis' : 'Revmemo')} · Revmemo`;
+  }, [pathname]);
+
+  useEffect(() => {
+    if (session.isPending) return;
+    if (!user && !publicRoute)
+      navigate(`/sign-in?next=${encodeURIComponent(pathname + search)}`, { replace: true });
+    if (user && publicRoute) navigate(new URLSearchParams(search).get('next') || '/', { replace: true });
+  }, [session.isPending, user, publicRoute, pathname, search]);
+
+  if (session.isPending) {
+    return (
+      <div className="boot" aria-busy="true">
+        <span className="spinner" aria-hidden="true" /> Loading…
+      </div>
+    );
+  }
+
+  if (!user || publicRoute) {
+    return (
+      <div className="auth-shell">
+        <SimulatedBanner />
+        <AuthPage mode={pathname === '/sign-up' ? 'sign-up' : 'sign-in'} />
+      </div>
+    );
+  }
+
+  const analysis = matchPath('/analyses/:id', pathname);
+  let page: ReactNode;
+  if (pathname === '/') page = <NewAnalysisPage />;
+  else if (pathname === '/analyses') page = <HistoryPage />;
+  else if (analysis?.id) page = <AnalysisPage analysisId={analysis.id} />;
+  else if (pathname === '/credits') page = <CreditsPage />;
+  else
+    page = (
+      <div className="page">
+        <h1>Page not found</h1>
+        <p>
+          <a href="/">Start a new analysis</a>
+        </p>
+      </div>
+    );
+
+  return <Layout email={user.email}>{page}</Layout>;
+}

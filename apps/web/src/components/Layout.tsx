@@ -1,0 +1,82 @@
+import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import { authClient } from '../lib/auth';
+import { credits } from '../lib/format';
+import { Link, navigate, useLocation } from '../lib/router';
+import { queryClient, trpc } from '../lib/trpc';
+
+const NAV = [
+  { to: '/', label: 'New analysis' },
+  { to: '/analyses', label: 'History' },
+  { to: '/credits', label: 'Credits' },
+];
+
+export function SimulatedBanner() {
+  const info = useQuery(trpc.system.info.queryOptions(undefined, { staleTime: 60_000 }));
+  if (!info.data?.simulatedModel) return null;
+  return (
+    <div className="banner" role="note" data-testid="simulated-banner">
+      <strong>Demo mode:</strong> no AI provider is configured, so memos come from a simulated model and are
+      not real accounting advice.
+    </div>
+  );
+}
+
+export function Layout({ email, children }: { email: string; children: ReactNode }) {
+  const { pathname } = useLocation();
+  const balance = useQuery(trpc.credits.balance.queryOptions(undefined, { refetchInterval: 30_000 }));
+
+  async function signOut() {
+    await authClient.signOut();
+    queryClient.clear();
+    navigate('/sign-in', { replace: true });
+  }
+
+  const active = (to: string) =>
+    to === '/' ? pathname === '/' : pathname === to || pathname.startsWith(`${to}/`);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <SimulatedBanner />
+      <header className="topbar">
+        <div className="topbar-inner">
+          <Link to="/" className="brand" aria-label="Revmemo home">
+            <span className="brand-mark" aria-hidden="true">
+              R
+            </span>
+            <span className="brand-name">Revmemo</span>
+          </Link>
+          <nav aria-label="Main" className="nav">
+            {NAV.map((n) => (
+              <Link
+                key={n.to}
+                to={n.to}
+                className="nav-link"
+                aria-current={active(n.to) ? 'page' : undefined}
+              >
+                {n.label}
+              </Link>
+            ))}
+          </nav>
+          <div className="account">
+            <Link to="/credits" className="balance-chip" title="Available credits" data-testid="balance-chip">
+              {balance.data ? credits(balance.data.available) : '…'}
+            </Link>
+            <span className="account-email" title={email}>
+              {email}
+            </span>
+            <button type="button" className="btn btn-ghost btn-small" onClick={signOut}>
+              Sign out
+            </button>
+          </div>
+        </div>
+      </header>
+      <main id="main" className="main" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

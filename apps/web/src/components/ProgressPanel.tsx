@@ -1,0 +1,163 @@
+import {
+  PIPELINE_STAGES,
+  type ProgressEvent,
+  type ProgressSnapshot,
+  STAGES,
+  type StageId,
+  stageIndex,
+} from '@revmemo/contracts';
+import { useEffect, useState } from 'react';
+import { duration } from '../lib/format';
+import type { Connection } from '../lib/progress';
+
+const LABEL: Record<Connection, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  ended: 'Finished',
+  error: 'Not available',
+};
+
+export function ConnectionIndicator({ connection }: { connection: Connection }) {
+  return (
+    <span className={`conn conn-${connection}`} data-connection={connection} role="status" aria-live="polite">
+      <span className="conn-dot" aria-hidden="true" />
+      <span className="conn-label">{LABEL[connection]}</span>
+    </span>
+  );
+}
+
+export function stageLabel(stage: StageId): string {
+  return STAGES.find((s) => s.id === stage)?.label ?? stage;
+}
+
+/** Seconds since `from` (to `until` once finished), ticking once a second while running. */
+export function useElapsed(from: string | null | undefined, until: string | null | undefined): number | null {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (until || !from) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [from, until]);
+  if (!from) return null;
+  const end = until ? new Date(until).getTime() : now;
+  return Math.max(0, (end - new Date(from).getTime()) / 1000);
+}
+
+interface Props {
+  event: ProgressEvent | ProgressSnapshot | null;
+  connection: Connection;
+  stages: StageId[];
+  startedAt: string | null | undefined;
+  completedAt: string | null | undefined;
+}
+
+/**
+ * The live progress view. Every line has a fixed height and numbers use tabular figures, so
+ * nothing below it moves as events arrive.
+ */
+export function ProgressPanel({ event, connection, stages, startedAt, completedAt }: Props) {
+  const status = event?.status ?? 'queued';
+  const percent = Math.round(event?.percent ?? 0);
+  const stage = event?.stage ?? 'queued';
+  const elapsed = useElapsed(startedAt, completedAt);
+  const current = stageIndex(stage);
+  const failed = status === 'failed' || status === 'canceled';
+  const headline =
+    status === 'completed'
+      ? 'Analysis complete'
+      : status === 'failed'
+        ? 'Analysis failed'
+        : status === 'canceled'
+          ? 'Analysis canceled'
+          : stageLabel(stage);
+
+  return (
+    <section
+      className={`progress-panel status-${status}`}
+      aria-labelledby="progress-heading"
+      data-stage={stage}
+      data-status={status}
+      data-stage-log={stages.join(',')}
+    >
+      <div className="progress-head">
+        <h2 id="progress-heading" className="progress-stage">
+          {headline}
+        </h2>
+        <ConnectionIndicator connection={connection} />
+      </div>
+      <div
+        className="bar"
+        role="progressbar"
+        aria-label="Analysis progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+        aria-valuetext={`${percent}% — ${headline}`}
+      >
+        <div className={`bar-fill${failed ? ' bar-fill-failed' : ''}`} style={{ width: `${percent}%` }} />
+      </div>
+      <div className="progress-meta">
+        <span className="progress-percent" data-testid="percent">
+          {percent}%
+        </span>
+        <span className="progress-message" title={event?.message}>
+          {event?.message ?? 'Waiting for the first update…'}
+        </span>
+        <span className="progress-elapsed">
+          <span className="visually-hidden">Elapsed time </span>
+          {elapsed == null ? '—' : duration(elapsed)}
+        </span>
+      </div>
+      <ol className="stage-list" aria-label="Stages">
+        {PIPELINE_STAGES.map((id) => {
+          const idx = stageIndex(id);
+          const state =
+            status === 'completed' || idx < current
+              ? 'done'
+              : idx === current && !failed
+                ? 'active'
+                : idx === current
+                  ? 'stopped'
+                  : 'todo';
+          return (
+            <li
+              key={id}
+              className={`stage stage-${state}`}
+              aria-current={state === 'active' ? 'step' : undefined}
+            >
+              <span className="stage-mark" aria-hidden="true">
+                {state === 'done' ? '✓' : ''}
+              </span>
+              <span className="stage-name">{stageLabel(id)}</span>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}
+
+/** A compact bar for lists. */
+export function MiniBar({ percent, status, label }: { percent: number; status: string; label: string }) {
+  const p = Math.round(percent);
+  return (
+    <div className="mini">
+      <div
+        className="mini-bar"
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={p}
+      >
+        <div
+          className={`bar-fill${status === 'failed' || status === 'canceled' ? ' bar-fill-failed' : ''}`}
+          style={{ width: `${p}%` }}
+        />
+      </div>
+      <span className="mini-percent">{p}%</span>
+    </div>
+  );
+}

@@ -1,0 +1,199 @@
+import { isTerminalEvent, type ProgressEvent, type StageId } from '@revmemo/contracts';
+import { useEffect, useRef, useState } from 'react';
+import { trpcClient } from './trpc';
+
+/** What the connection indicator shows. `ended`: the stream finished after a terminal event. */
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'ended' | 'error';
+
+interface Stored {
+  /** The last tracked() id received: the resume point after a drop, a reload or a new tab. */
+  id: string | null;
+  event: ProgressEvent;
+  /** Every stage this browser has shown for the analysis, in order (no stage may be skipped). */
+  stages: StageId[];
+}
+
+const storageKey = (analysisId: string) => `revmemo:progress:${analysisId}`;
+
+/** localStorage, so another tab (or the page reopened after closing it) resumes where this one was. */
+export function readStored(analysisId: string): Stored | null {
+  try {
+    const raw = window.localStorage.getItem(storageKey(analysisId));
+    return raw ? (JSON.parse(raw) as Stored) : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeStored(analysisId: string, value: Stored) {
+  try {
+    window.localStorage.setItem(storageKey(analysisId), JSON.stringify(value));
+  } catch {
+    // Storage full or blocked (private mode): resuming falls back to a fresh snapshot.
+  }
+}
+
+export interface ProgressState {
+  event: ProgressEvent | null;
+  stages: StageId[];
+  connection: Connection;
+  lastEventId: string | null;
+  error: string | null;
+}
+
+const MAX_RETRY_MS = 10_000;
+
+/**
+ * Follows `analysis.progress` and keeps following it: the SSE link reconnects by itself after
+ * short drops (sending Last-Event-ID); when the EventSource gives up, or the stream ends without a
+ * terminal event (server restart, max duration), this resubscribes with the stored last id. Going
+ * back online reconnects at once instead of waiting for the next retry.
+ */
+export function useAnalysisProgress(
+  analysisId: string | null,
+  opts: { enabled: boolean; onTerminal?: (e: ProgressEvent) => void },
+): ProgressState {
+  const [state, setState] = useState<ProgressState>(() => initialState(analysisId));
+  const onTerminal = useRef(opts.onTerminal);
+  onTerminal.current = opts.onTerminal;
+
+  useEffect(() => {
+    setState(initialState(analysisId));
+    if (!analysisId || !opts.enabled) return;
+    const stored = readStored(analysisId);
+    if (stored && isTerminalEvent(stored.event)) {
+      setState((s) => ({ ...s, connection: 'ended' }));
+      return;
+    }
+
+    let current: Stored | null = stored;
+    let token = 0;
+    let unsubscribe: (() => void) | null = null;
+    let retryTimer: ReturnType<typeof setTimeout> | null = null;
+    let attempt = 0;
+    let everConnected = false;
+    let finished = false;
+
+    const setConnection = (c: Connection) =>
+      setState((s) =>
+        s.connection === c
+          ? s
+          : { ...s, connection: !navigator.onLine && c !== 'ended' && c !== 'error' ? 'offline' : c },
+      );
+
+    const apply = (id: string | null, event: ProgressEvent) => {
+      // A replayed event (at or before the one we hold) must not move the bar backwards.
+      if (id && current?.id && compareIds(id, current.id) <= 0 && !isTerminalEvent(event)) return;
+      const stages = current?.stages ? [...current.stages] : [];
+      if (stages[stages.length - 1] !== event.stage) stages.push(event.stage);
+      current = { id: id ?? current?.id ?? null, event, stages };
+      writeStored(analysisId, current);
+      setState((s) => ({ ...s, event, stages, lastEventId: current?.id ?? null }));
+      if (isTerminalEvent(event)) {
+        finished = true;
+        setConnection('ended');
+        onTerminal.current?.(event);
+      }
+    };
+
+    const stop = () => {
+      token++;
+      unsubscribe?.();
+      unsubscribe = null;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+    };
+
+    const scheduleRetry = (delayMs?: number) => {
+      stop();
+      if (finished) return;
+      setConnection('reconnecting');
+      const delay = delayMs ?? Math.min(1000 * 2 ** attempt, MAX_RETRY_MS);
+      attempt++;
+      retryTimer = setTimeout(start, delay);
+    };
+
+    function start() {
+      stop();
+      const mine = ++token;
+      const live = () => mine === token;
+      setConnection(everConnected ? 'reconnecting' : 'connecting');
+      const sub = trpcClient.analysis.progress.subscribe(
+        { analysisId: analysisId as string, lastEventId: current?.id ?? null },
+        {
+          onStarted() {
+            if (!live()) return;
+            everConnected = true;
+            attempt = 0;
+            setConnection('live');
+          },
+          onConnectionStateChange(s) {
+            if (!live() || finished) return;
+            if (s.state === 'pending') setConnection('live');
+            else if (s.state === 'connecting')
+              setConnection(everConnected || s.error ? 'reconnecting' : 'connecting');
+          },
+          onData(tracked) {
+            if (!live()) return;
+            apply(tracked.id, tracked.data);
+          },
+          onError(err) {
+            if (!live()) return;
+            const status = (err as { data?: { httpStatus?: number } }).data?.httpStatus;
+            if (status === 401 || status === 403 || status === 404) {
+              stop();
+              finished = true;
+              setState((s) => ({ ...s, connection: 'error', error: err.message }));
+              return;
+            }
+            scheduleRetry();
+          },
+          onComplete() {
+            if (!live() || finished) return;
+            // Ended without a terminal event: the server closed the stream (restart, time cap).
+            scheduleRetry(250);
+          },
+        },
+      );
+      unsubscribe = () => sub.unsubscribe();
+    }
+
+    const onOnline = () => {
+      if (!finished) start();
+    };
+    const onOffline = () => {
+      if (!finished) setState((s) => ({ ...s, connection: 'offline' }));
+    };
+    window.addEventListener('online', onOnline);
+    window.addEventListener('offline', onOffline);
+    start();
+    return () => {
+      finished = true;
+      stop();
+      window.removeEventListener('online', onOnline);
+      window.removeEventListener('offline', onOffline);
+    };
+  }, [analysisId, opts.enabled]);
+
+  return state;
+}
+
+function initialState(analysisId: string | null): ProgressState {
+  const stored = analysisId ? readStored(analysisId) : null;
+  return {
+    event: stored?.event ?? null,
+    stages: stored?.stages ?? [],
+    connection: stored && isTerminalEvent(stored.event) ? 'ended' : 'connecting',
+    lastEventId: stored?.id ?? null,
+    error: null,
+  };
+}
+
+/** Orders Redis stream ids ("ms-seq"); ids in another format compare as newer. */
+export function compareIds(a: string, b: string): number {
+  const pa = /^(\d+)-(\d+)$/.exec(a);
+  const pb = /^(\d+)-(\d+)$/.exec(b);
+  if (!pa || !pb) return 1;
+  const ms = Number(pa[1]) - Number(pb[1]);
+  return ms !== 0 ? Math.sign(ms) : Math.sign(Number(pa[2]) - Number(pb[2]));
+}
