@@ -75,7 +75,7 @@ describe('one analysis, end to end', () => {
     const first = await followUntil(client, { analysisId: submitted.analysisId }, (ev) =>
       ev.some((e) => e.event.stage === 'obligations'),
     );
-    expect(first.ended, JSON.stringify(first.events)).toBe("hung-up");
+    expect(first.ended, JSON.stringify(first.events)).toBe('hung-up');
     const lastId = first.events.at(-1)?.id as string;
     const second = await followUntil(client, { analysisId: submitted.analysisId, lastEventId: lastId });
     expect(second.ended).toBe('complete');

@@ -1,3 +1,4 @@
+import { apiKey } from '@better-auth/api-key';
 import type { Config } from '@revmemo/config';
 import { type Db, grantCredits, schema } from '@revmemo/db';
 import { betterAuth } from 'better-auth';
@@ -22,6 +23,7 @@ export function createAuth(config: Config, db: Db) {
         session: schema.session,
         account: schema.account,
         verification: schema.verification,
+        apikey: schema.apikey,
       },
     }),
     emailAndPassword: { enabled: true, minPasswordLength: 8, autoSignIn: true },
@@ -32,6 +34,8 @@ export function createAuth(config: Config, db: Db) {
     advanced: { useSecureCookies: secure },
     // Sign-in throttling per IP; Better Auth keeps the counters in memory per process.
     rateLimit: { enabled: config.env === 'production', window: 60, max: 30 },
+    // API keys for integrations (x-api-key header); our own rate limits apply, not the plugin's 10/day.
+    plugins: [apiKey({ defaultPrefix: 'rvm_', apiKeyHeaders: 'x-api-key', rateLimit: { enabled: false } })],
     databaseHooks: {
       user: {
         create: {

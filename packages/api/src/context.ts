@@ -1,3 +1,4 @@
+import { getUserById } from '@revmemo/db';
 import type { ApiDeps } from './deps';
 
 export interface SessionUser {
@@ -12,8 +13,10 @@ export interface Context {
   user: SessionUser | null;
 }
 
-/** Resolves the Better Auth session (cookie, or API key header) from the request headers. */
+/** Resolves the caller from an API key (`x-api-key`, for integrations) or the Better Auth session cookie. */
 export async function createContext(deps: ApiDeps, headers: Headers): Promise<Context> {
+  const key = headers.get('x-api-key');
+  if (key) return { deps, user: await userFromApiKey(deps, key) };
   const session = await deps.auth.api.getSession({ headers });
   const u = session?.user as
     | (typeof session extends null ? never : { id: string; email: string; name: string; role?: unknown })
@@ -34,4 +37,11 @@ export function toFetchHeaders(raw: Record<string, string | string[] | undefined
     for (const value of Array.isArray(v) ? v : [v]) headers.append(k, value);
   }
   return headers;
+}
+
+async function userFromApiKey(deps: ApiDeps, key: string): Promise<SessionUser | null> {
+  const result = await deps.auth.api.verifyApiKey({ body: { key } });
+  if (!result.valid || !result.key) return null;
+  const row = await getUserById(deps.db, result.key.referenceId);
+  return row ? { id: row.id, email: row.email, name: row.name, role: row.role } : null;
 }

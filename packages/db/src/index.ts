@@ -43,6 +43,7 @@ export {
   updateProgress,
 } from './repo/lifecycle';
 export { createQuote, getQuote, type NewQuote } from './repo/quotes';
+export { getUserByEmail, getUserById, setUserRole, type UserRow } from './repo/users';
 export type {
   AnalysisRow,
   AnalysisSummary,

@@ -1,0 +1,6 @@
+export {
+  createRevmemoClient,
+  type FollowedProgress,
+  type RevmemoClient,
+  type RevmemoClientOptions,
+} from './client';
