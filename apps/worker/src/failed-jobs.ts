@@ -1,0 +1,32 @@
+import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
+import type { Job, ProgressPublisher } from '@revmemo/queue';
+import type { Log } from './log';
+import { eventFromRow } from './progress';
+
+/**
+ * For jobs BullMQ fails without our handler deciding it (stalled past maxStalledCount, an invalid
+ * payload): the analysis would otherwise stay `running` with its credits held forever. The handler's
+ * own failures already released it, and release is a no-op on a terminal analysis.
+ */
+export async function releaseFailedJob(
+  deps: { db: Db; publisher: ProgressPublisher; log: Log },
+  job: Job | undefined,
+  err: Error,
+): Promise<void> {
+  if (!job?.id) return;
+  // 'failed' is emitted for every failed attempt; only a job that will not run again is final.
+  if (!(await job.isFailed())) return;
+  const analysisId = job.id;
+  const outcome = await releaseAnalysis(deps.db, {
+    analysisId,
+    status: 'failed',
+    errorMessage: 'The analysis could not be completed. Nothing was charged.',
+  }).catch((releaseErr: unknown) => {
+    deps.log.error({ analysisId, err: releaseErr }, 'could not release a failed job; the sweeper will retry');
+    return 'error' as const;
+  });
+  if (outcome !== 'released') return;
+  deps.log.error({ analysisId, reason: err.message }, 'job failed outside the handler; analysis released');
+  const row = await getAnalysis(deps.db, analysisId);
+  if (row) await deps.publisher.publish(eventFromRow(row)).catch(() => undefined);
+}

@@ -1,0 +1,39 @@
+import {
+  DocumentError,
+  PermanentAnalysisError,
+  TooManyWordsError,
+  TransientModelError,
+} from '@revmemo/engine';
+
+export interface Failure {
+  /** True: rethrow so BullMQ retries with backoff. False: release the hold and fail for good. */
+  retry: boolean;
+  /** Shown to the user (progress message, error_message); never a stack or provider detail. */
+  userMessage: string;
+}
+
+/**
+ * Errors retrying cannot fix fail at once. Transient model errors retry until the last attempt.
+ * Anything unrecognised (a Postgres blip, a bug) is retried as well: failing a paid analysis on the
+ * first hiccup is worse than a few extra attempts, and the last attempt still fails it cleanly.
+ */
+export function classifyFailure(err: unknown, lastAttempt: boolean): Failure {
+  if (
+    err instanceof PermanentAnalysisError ||
+    err instanceof DocumentError ||
+    err instanceof TooManyWordsError
+  ) {
+    return { retry: false, userMessage: `${err.userMessage} Nothing was charged.` };
+  }
+  if (err instanceof TransientModelError) {
+    return lastAttempt
+      ? {
+          retry: false,
+          userMessage: 'The AI model stayed unavailable after several attempts. Nothing was charged.',
+        }
+      : { retry: true, userMessage: err.userMessage };
+  }
+  return lastAttempt
+    ? { retry: false, userMessage: 'The analysis failed because of an internal error. Nothing was charged.' }
+    : { retry: true, userMessage: 'A temporary problem interrupted the analysis; it will be retried.' };
+}

@@ -1,0 +1,178 @@
+import { AnalysisJobDataSchema, isTerminal, type PipelineStage, stageInfo } from '@revmemo/contracts';
+import {
+  captureAnalysis,
+  type Db,
+  getAnalysis,
+  markRunning,
+  releaseAnalysis,
+  updateProgress,
+} from '@revmemo/db';
+import { type PipelineInput, runPipeline } from '@revmemo/engine';
+import {
+  type AnalysisProcessor,
+  type Job,
+  type ProgressPublisher,
+  UnrecoverableError,
+  WaitingError,
+} from '@revmemo/queue';
+import { classifyFailure } from './failures';
+import type { Log } from './log';
+import { eventFromRow, stageEvent } from './progress';
+
+export interface AnalysisHandlerDeps {
+  db: Db;
+  publisher: ProgressPublisher;
+  model: { client: PipelineInput['client']; name: string; maxContextTokens: number };
+  log: Log;
+  /** Aborted when the process is asked to stop: a running job hands itself back at the next stage. */
+  stopping: AbortSignal;
+  /** Aborted when the shutdown grace period is over: in-flight model calls are cut as well. */
+  stopNow?: AbortSignal;
+}
+
+/** Thrown from onStage to leave the pipeline at a stage boundary. */
+class HandBack extends Error {
+  override readonly name = 'HandBack';
+}
+class NoLongerRunning extends Error {
+  override readonly name = 'NoLongerRunning';
+}
+
+export type AnalysisOutcome = 'completed' | 'already-terminal' | 'canceled' | 'missing';
+
+/**
+ * The analysis job. Postgres is the source of truth and is written before every publish, so a
+ * follower's snapshot never runs behind the events. Re-running a job is always safe: a terminal
+ * analysis is a no-op, and capture charges at most once.
+ */
+export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProcessor {
+  const { db, log } = deps;
+
+  const publish = async (event: Parameters<ProgressPublisher['publish']>[0], tries = 1) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.publisher.publish(event);
+      } catch (err) {
+        // The state is already in Postgres; a lost event only delays followers until their next snapshot.
+        if (attempt >= tries) {
+          log.warn({ err, analysisId: event.analysisId, kind: event.kind }, 'progress publish failed');
+          return undefined;
+        }
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  };
+
+  /** Republishes what Postgres says about a finished analysis (its terminal event may have been lost). */
+  const publishStored = async (analysisId: string) => {
+    const row = await getAnalysis(db, analysisId);
+    if (row) await publish(eventFromRow(row), 3);
+    return row;
+  };
+
+  return async (job, token, jobSignal) => {
+    const parsed = AnalysisJobDataSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
+    const { analysisId } = parsed.data;
+    const jobLog = { analysisId, jobId: job.id, attempt: job.attemptsMade + 1 };
+
+    const row = await getAnalysis(db, analysisId);
+    if (!row) {
+      log.warn(jobLog, 'analysis not found; nothing to do');
+      return 'missing' satisfies AnalysisOutcome;
+    }
+    if (isTerminal(row.status)) {
+      await publish(eventFromRow(row), 3);
+      return 'already-terminal' satisfies AnalysisOutcome;
+    }
+    const running = await markRunning(db, analysisId);
+    if (!running) {
+      await publishStored(analysisId);
+      return 'already-terminal' satisfies AnalysisOutcome;
+    }
+    log.info(jobLog, 'analysis started');
+
+    let stage: PipelineStage = 'preparation';
+    const onStage = async (next: PipelineStage, message: string) => {
+      // Stage boundaries are the safe points: nothing is half-done, so stopping here loses one stage at most.
+      if (deps.stopping.aborted) throw new HandBack('worker shutting down');
+      stage = next;
+      if (
+        !(await updateProgress(db, analysisId, { stage: next, percent: stageInfo(next).percent, message }))
+      ) {
+        throw new NoLongerRunning('analysis is no longer running'); // canceled (or finished elsewhere)
+      }
+      await publish(stageEvent(analysisId, next, message));
+    };
+    const noteRetry = async (at: PipelineStage, message: string) => {
+      if (await updateProgress(db, analysisId, { stage: at, percent: stageInfo(at).percent, message })) {
+        await publish(stageEvent(analysisId, at, message));
+      }
+    };
+    const signals = [deps.stopNow, jobSignal].filter((s): s is AbortSignal => s !== undefined);
+
+    try {
+      const result = await runPipeline({
+        client: deps.model.client,
+        model: deps.model.name,
+        documentText: running.documentText,
+        additionalContext: running.additionalContext,
+        fileNames: running.fileNames,
+        maxContextTokens: deps.model.maxContextTokens,
+        onStage,
+        signal: signals.length ? AbortSignal.any(signals) : undefined,
+      });
+      const outcome = await captureAnalysis(db, {
+        analysisId,
+        memoContent: result.memoMarkdown,
+        usage: result.usage,
+      });
+      await publishStored(analysisId);
+      log.info({ ...jobLog, outcome, usage: result.usage }, 'analysis finished');
+      return (outcome === 'captured' ? 'completed' : 'already-terminal') satisfies AnalysisOutcome;
+    } catch (err) {
+      if (err instanceof HandBack || (isAbort(err) && deps.stopping.aborted)) {
+        await handBack(job, token, deps, jobLog);
+        throw new WaitingError();
+      }
+      if (jobSignal?.aborted && !deps.stopping.aborted) {
+        // BullMQ took the job away (lock lost: this process stalled and another worker may hold it
+        // now). Postgres belongs to whoever runs it next; touching it here could fail a live analysis.
+        log.warn({ ...jobLog, err }, 'job lock lost; leaving the analysis to its next run');
+        throw err;
+      }
+      if (err instanceof NoLongerRunning) {
+        const stored = await publishStored(analysisId);
+        log.info({ ...jobLog, status: stored?.status }, 'analysis stopped: no longer running');
+        return 'canceled' satisfies AnalysisOutcome;
+      }
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const failure = classifyFailure(err, lastAttempt);
+      if (failure.retry) {
+        log.warn({ ...jobLog, err }, 'analysis attempt failed; will retry');
+        await noteRetry(stage, failure.userMessage).catch(() => undefined); // best effort: Postgres may be the problem
+        throw err;
+      }
+      await releaseAnalysis(db, { analysisId, status: 'failed', errorMessage: failure.userMessage });
+      await publishStored(analysisId);
+      log.error({ ...jobLog, err }, 'analysis failed');
+      // Unrecoverable so BullMQ does not retry a failure we have already made final.
+      throw new UnrecoverableError(failure.userMessage);
+    }
+  };
+}
+
+/** Puts the job back in the wait list without using an attempt, for the next worker. */
+async function handBack(job: Job, token: string | undefined, deps: AnalysisHandlerDeps, jobLog: object) {
+  try {
+    await job.moveToWait(token);
+    deps.log.info(jobLog, 'analysis handed back for another worker (shutdown)');
+  } catch (err) {
+    // Without the lock (already lost) the stalled check returns the job to the queue instead.
+    deps.log.warn({ ...jobLog, err }, 'hand-back failed; the stalled check will requeue the job');
+  }
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'APIUserAbortError');
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { type Db, getAnalysis, listQueuedOlderThan, listRunning, releaseAnalysis } from '@revmemo/db';
+import {
+  type AnalysisQueue,
+  type ProgressPublisher,
+  type RetryOptions,
+  requeueAnalysis,
+} from '@revmemo/queue';
+import type { Redis } from 'ioredis';
+import type { Log } from './log';
+import { eventFromRow } from './progress';
+
+export interface SweeperDeps {
+  db: Db;
+  queue: AnalysisQueue;
+  publisher: ProgressPublisher;
+  /** Commands only (SET NX PX): the sweep lock. */
+  redis: Redis;
+  prefix: string;
+  intervalMs: number;
+  retry: RetryOptions;
+  log: Log;
+  /** A queued analysis younger than this may still be between its commit and its enqueue. */
+  queuedGraceMs?: number;
+}
+
+export interface SweepResult {
+  skipped: boolean;
+  requeued: string[];
+  released: string[];
+}
+
+const LIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+// Deletes the lock only if it is still ours: a slow sweep must not release the next holder's lock.
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * Repairs what crashes leave behind: an analysis committed as `queued` whose enqueue never happened,
+ * and a `running` analysis whose job is gone. Every worker runs one; a Redis lock lets one sweep at a time.
+ */
+export function createSweeper(deps: SweeperDeps) {
+  const lockKey = `${deps.prefix}:analysis:sweeper-lock`;
+  const grace = deps.queuedGraceMs ?? 30_000;
+
+  async function sweepOnce(): Promise<SweepResult> {
+    const token = randomUUID();
+    const locked = await deps.redis.set(lockKey, token, 'PX', Math.max(deps.intervalMs, 5_000), 'NX');
+    if (locked !== 'OK') return { skipped: true, requeued: [], released: [] };
+    const result: SweepResult = { skipped: false, requeued: [], released: [] };
+    try {
+      for (const a of await listQueuedOlderThan(deps.db, new Date(Date.now() - grace))) {
+        if (await requeueAnalysis(deps.queue, a.analysisId, deps.retry)) result.requeued.push(a.analysisId);
+      }
+      for (const a of await listRunning(deps.db)) {
+        const state = await deps.queue.getJobState(a.analysisId);
+        if (LIVE.has(state)) continue;
+        if (state === 'failed') {
+          // BullMQ gave up on it but the failure handler never ran (the worker died in between).
+          if (await release(a.analysisId)) result.released.push(a.analysisId);
+        } else if (await requeueAnalysis(deps.queue, a.analysisId, deps.retry)) {
+          result.requeued.push(a.analysisId);
+        }
+      }
+    } finally {
+      await deps.redis.eval(RELEASE_LOCK, 1, lockKey, token);
+    }
+    if (result.requeued.length || result.released.length) deps.log.warn(result, 'sweeper repaired analyses');
+    return result;
+  }
+
+  async function release(analysisId: string): Promise<boolean> {
+    const outcome = await releaseAnalysis(deps.db, {
+      analysisId,
+      status: 'failed',
+      errorMessage: 'The analysis could not be completed. Nothing was charged.',
+    });
+    if (outcome !== 'released') return false;
+    const row = await getAnalysis(deps.db, analysisId);
+    if (row) await deps.publisher.publish(eventFromRow(row)).catch(() => undefined);
+    return true;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  return {
+    sweepOnce,
+    start() {
+      timer = setInterval(() => {
+        running = sweepOnce().catch((err: unknown) => deps.log.error({ err }, 'sweep failed'));
+      }, deps.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { setMaxListeners } from 'node:events';
+import type { ProgressEvent } from '@revmemo/contracts';
+import { QueueEvents, type QueueEventsListener } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ANALYSIS_QUEUE } from './jobs';
+import { decodeProgress, eventsStreamKey, fieldsToObject, PROGRESS_EVENT_NAME } from './progress-events';
+import { compareStreamIds, isStreamId, STREAM_START } from './stream-ids';
+
+export type ProgressListener = (id: string, event: ProgressEvent) => void;
+
+export interface ProgressHub {
+  /** Live events for one analysis, in stream order, from now on. Returns the unsubscribe function. */
+  subscribe(analysisId: string, listener: ProgressListener): () => void;
+  /**
+   * The analysis's events with ids strictly after `afterId`. `trimmed` means entries after `afterId`
+   * may have been cut from the stream (or the id is unknown), so the caller cannot resume from it.
+   */
+  backfill(
+    analysisId: string,
+    afterId: string,
+  ): Promise<{ trimmed: boolean; events: { id: string; event: ProgressEvent }[] }>;
+  /** The newest entry id in the stream (`0-0` when empty): every event published so far is <= it. */
+  latestId(): Promise<string>;
+  /** Resolves once the shared reader is positioned; events after that point reach subscribers. */
+  ready(): Promise<void>;
+  /** Aborted when the hub closes, so open followers end instead of waiting forever. */
+  readonly closed: AbortSignal;
+  subscriberCount(): number;
+  close(): Promise<void>;
+}
+
+interface ProgressListenerMap extends QueueEventsListener {
+  [PROGRESS_EVENT_NAME]: (args: { analysisId?: string; payload?: string }, id: string) => void;
+}
+
+const PAGE = 500;
+
+/**
+ * One blocking reader (a BullMQ QueueEvents on its own duplicated connection) per process, fanned out
+ * to any number of subscribers by analysis id. Backfill and tip reads are plain commands on the
+ * caller's shared connection, so watching adds no connection per browser.
+ */
+export function createProgressHub(opts: {
+  connection: Redis;
+  prefix: string;
+  onError?: (err: unknown) => void;
+}): ProgressHub {
+  const redis = opts.connection;
+  const key = eventsStreamKey(opts.prefix);
+  const listeners = new Map<string, Set<ProgressListener>>();
+  const closing = new AbortController();
+  // Every follower in the process listens on this one signal; hundreds are expected, not a leak.
+  setMaxListeners(0, closing.signal);
+  const onError = opts.onError ?? (() => undefined);
+  let reader: QueueEvents | undefined;
+
+  async function latestId(): Promise<string> {
+    const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return last[0]?.[0] ?? STREAM_START;
+  }
+
+  const dispatch = (args: { analysisId?: string; payload?: string }, id: string) => {
+    const set = args.analysisId ? listeners.get(args.analysisId) : undefined;
+    if (!set?.size) return;
+    const event = decodeProgress(args.payload);
+    if (!event) return;
+    for (const listener of [...set]) {
+      try {
+        listener(id, event);
+      } catch (err) {
+        onError(err);
+      }
+    }
+  };
+
+  // The reader starts at the tip read here rather than at `$` resolved whenever its first XREAD lands:
+  // a follower that reads the tip after ready() is then guaranteed every later entry.
+  const started = (async () => {
+    const from = await latestId();
+    if (closing.signal.aborted) return;
+    reader = new QueueEvents(ANALYSIS_QUEUE, {
+      connection: redis,
+      prefix: opts.prefix,
+      autorun: false,
+      lastEventId: from,
+    });
+    reader.on('error', onError);
+    reader.on<ProgressListenerMap, typeof PROGRESS_EVENT_NAME>(PROGRESS_EVENT_NAME, dispatch);
+    reader.run().catch((err: unknown) => {
+      if (!closing.signal.aborted) onError(err);
+    });
+  })();
+  started.catch(onError);
+
+  async function backfill(analysisId: string, afterId: string) {
+    if (!isStreamId(afterId)) return { trimmed: true, events: [] };
+    const events: { id: string; event: ProgressEvent }[] = [];
+    let cursor = afterId;
+    for (;;) {
+      const page = (await redis.xrange(key, `(${cursor}`, '+', 'COUNT', PAGE)) as [string, string[]][];
+      for (const [id, raw] of page) {
+        const fields = fieldsToObject(raw);
+        if (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== analysisId) continue;
+        const event = decodeProgress(fields.payload);
+        if (event) events.push({ id, event });
+      }
+      if (page.length < PAGE) break;
+      cursor = (page[page.length - 1] as [string, string[]])[0];
+    }
+    // Checked after reading: trimming only moves forward, so if nothing after afterId is gone now,
+    // nothing was gone while we read either.
+    return { trimmed: await lostAfter(afterId), events };
+  }
+
+  async function lostAfter(afterId: string): Promise<boolean> {
+    let info: Record<string, unknown>;
+    try {
+      info = pairs((await redis.xinfo('STREAM', key)) as unknown[]);
+    } catch (err) {
+      // No stream at all: only "from the beginning" is still a valid position.
+      if (String(err).includes('no such key')) return compareStreamIds(afterId, STREAM_START) > 0;
+      throw err;
+    }
+    const lastGenerated = String(info['last-generated-id'] ?? STREAM_START);
+    // An id from the future belongs to a stream that was deleted and recreated.
+    if (compareStreamIds(afterId, lastGenerated) > 0) return true;
+    const length = Number(info.length ?? 0);
+    // Redis 7 counts every entry ever added: equal to the length means nothing was ever removed.
+    if (typeof info['entries-added'] === 'number' && info['entries-added'] === length) return false;
+    if (length === 0) return compareStreamIds(afterId, lastGenerated) < 0;
+    // XDEL (not trimming) records the newest deleted id; trimming only moves the first entry forward
+    // (Redis 7.0 does not update max-deleted-entry-id when it trims).
+    const maxDeleted = info['max-deleted-entry-id'];
+    if (typeof maxDeleted === 'string' && compareStreamIds(afterId, maxDeleted) < 0) return true;
+    const firstEntry = info['first-entry'] as [string, unknown] | null | undefined;
+    const first =
+      typeof info['recorded-first-entry-id'] === 'string' ? info['recorded-first-entry-id'] : firstEntry?.[0];
+    // Entries between afterId and the first one still present may have been trimmed. When afterId is
+    // the very entry before it nothing was lost, but the stream cannot tell: a fresh snapshot is safe.
+    return first ? compareStreamIds(afterId, first) < 0 : false;
+  }
+
+  return {
+    subscribe(analysisId, listener) {
+      let set = listeners.get(analysisId);
+      if (!set) {
+        set = new Set();
+        listeners.set(analysisId, set);
+      }
+      set.add(listener);
+      return () => {
+        const current = listeners.get(analysisId);
+        if (!current) return;
+        current.delete(listener);
+        if (current.size === 0) listeners.delete(analysisId);
+      };
+    },
+    backfill,
+    latestId,
+    ready: () => started,
+    closed: closing.signal,
+    subscriberCount: () => {
+      let n = 0;
+      for (const set of listeners.values()) n += set.size;
+      return n;
+    },
+    async close() {
+      if (closing.signal.aborted) return;
+      closing.abort();
+      listeners.clear();
+      await started.catch(() => undefined);
+      await reader?.close();
+    },
+  };
+}
+
+function pairs(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}

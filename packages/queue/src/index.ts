@@ -1,0 +1,19 @@
+export { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+export { createRedisConnection } from './connection';
+export { type FollowedEvent, type FollowProgressOptions, followProgress } from './follow';
+export { createProgressHub, type ProgressHub, type ProgressListener } from './hub';
+export {
+  ANALYSIS_QUEUE,
+  type AnalysisJobName,
+  type AnalysisQueue,
+  createAnalysisQueue,
+  enqueueAnalysis,
+  hasLiveJob,
+  JOBS,
+  type RetryOptions,
+  requeueAnalysis,
+} from './jobs';
+export { eventsStreamKey, PROGRESS_EVENT_NAME } from './progress-events';
+export { createProgressPublisher, type ProgressPublisher } from './publisher';
+export { compareStreamIds, isStreamId, maxStreamId, STREAM_START } from './stream-ids';
+export { type AnalysisProcessor, type AnalysisWorker, createAnalysisWorker } from './worker';

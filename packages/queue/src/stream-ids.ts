@@ -1,0 +1,32 @@
+/**
+ * Redis stream ids (`<ms>-<seq>`) are the progress cursor clients resume from. They come from Redis,
+ * not from a process, so every server instance orders them the same way.
+ */
+const STREAM_ID = /^(\d{1,20})(?:-(\d{1,20}))?$/;
+
+/** The id before any entry: "everything after this" means the whole stream. */
+export const STREAM_START = '0-0';
+
+export function isStreamId(value: string): boolean {
+  return STREAM_ID.test(value);
+}
+
+function parse(id: string): [bigint, bigint] {
+  const m = STREAM_ID.exec(id);
+  if (!m) throw new TypeError(`not a Redis stream id: ${JSON.stringify(id)}`);
+  // Numbers would lose precision past 2^53; sequence numbers may be 64-bit.
+  return [BigInt(m[1] as string), BigInt(m[2] ?? '0')];
+}
+
+/** Negative when a < b, zero when equal, positive when a > b. `123` equals `123-0`. */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs, aSeq] = parse(a);
+  const [bMs, bSeq] = parse(b);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
+  return 0;
+}
+
+export function maxStreamId(a: string, b: string): string {
+  return compareStreamIds(a, b) >= 0 ? a : b;
+}

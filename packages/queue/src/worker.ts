@@ -1,0 +1,32 @@
+import type { AnalysisJobData } from '@revmemo/contracts';
+import { type ConnectionOptions, type Processor, Worker } from 'bullmq';
+import { ANALYSIS_QUEUE, type AnalysisJobName } from './jobs';
+
+export type AnalysisProcessor = Processor<AnalysisJobData, unknown, AnalysisJobName>;
+export type AnalysisWorker = Worker<AnalysisJobData, unknown, AnalysisJobName>;
+
+/**
+ * The BullMQ worker for analyses. A worker that dies (SIGKILL, OOM, lost host) stops renewing its
+ * job lock; after `lockDurationMs` another worker's stalled check (every `stalledIntervalMs`) moves the
+ * job back to wait. Two stalls are tolerated, a third fails the job: a contract that kills the worker
+ * each time must not take the fleet down in a loop.
+ */
+export function createAnalysisWorker(opts: {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  processor: AnalysisProcessor;
+  autorun?: boolean;
+}): AnalysisWorker {
+  return new Worker<AnalysisJobData, unknown, AnalysisJobName>(ANALYSIS_QUEUE, opts.processor, {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    lockDuration: opts.lockDurationMs,
+    stalledInterval: opts.stalledIntervalMs,
+    maxStalledCount: 2,
+    autorun: opts.autorun ?? true,
+  });
+}

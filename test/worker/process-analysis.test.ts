@@ -1,0 +1,209 @@
+import { PIPELINE_STAGES } from '@revmemo/contracts';
+import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
+import { createModelClient } from '@revmemo/engine';
+import { startModelSimulator } from '@revmemo/model-simulator';
+import {
+  type AnalysisQueue,
+  type AnalysisWorker,
+  createAnalysisQueue,
+  createAnalysisWorker,
+  createProgressPublisher,
+  createRedisConnection,
+  enqueueAnalysis,
+  type ProgressHub,
+  type ProgressPublisher,
+  requeueAnalysis,
+} from '@revmemo/queue';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAnalysisProcessor, releaseFailedJob } from '../../apps/worker/src/index';
+import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
+import { chargesFor, expectLedgerHealthy, holdOf, injectModelFailure } from '../support/ledger';
+import { eventsOf, silentLog, startHub, until, waitForAnalysis } from './fixture';
+import { seedAnalysis, seedUser } from './seed';
+
+let database: Awaited<ReturnType<typeof freshDatabase>>;
+let db: Db;
+let redis: Redis;
+let queue: AnalysisQueue;
+let publisher: ProgressPublisher;
+let hub: ProgressHub;
+let sim: Awaited<ReturnType<typeof startModelSimulator>>;
+let prefix: string;
+let userId: string;
+const workers: AnalysisWorker[] = [];
+const retry = { attempts: 3, backoffMs: 50 };
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  db = database.db;
+  redis = createRedisConnection(redisUrl());
+  prefix = uniquePrefix('handler');
+  queue = createAnalysisQueue({ connection: redis, prefix, eventsMaxLen: 5000 });
+  publisher = createProgressPublisher({ connection: redis, prefix });
+  hub = startHub(redis, prefix);
+  sim = await startModelSimulator({ latencyMs: 0 });
+  userId = await seedUser(db, 1000);
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.close()));
+  await fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/reset`, { method: 'POST' });
+});
+
+afterAll(async () => {
+  await expectLedgerHealthy(db);
+  await hub.close();
+  await publisher.close();
+  await queue.close();
+  redis.disconnect();
+  await sim.close();
+  await database.close();
+});
+
+function startWorker(opts: { stopping?: AbortSignal } = {}) {
+  const worker = createAnalysisWorker({
+    connection: redis,
+    prefix,
+    concurrency: 2,
+    lockDurationMs: 5000,
+    stalledIntervalMs: 5000,
+    processor: createAnalysisProcessor({
+      db,
+      publisher,
+      model: {
+        client: createModelClient({ apiKey: 'sim', baseUrl: sim.url, timeoutMs: 10_000 }),
+        name: 'revmemo-simulated',
+        maxContextTokens: 100_000,
+      },
+      log: silentLog,
+      stopping: opts.stopping ?? new AbortController().signal,
+    }),
+  });
+  worker.on('failed', (job, err) => void releaseFailedJob({ db, publisher, log: silentLog }, job, err));
+  workers.push(worker);
+  return worker;
+}
+
+const setLatency = (latencyMs: number) =>
+  fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs }),
+  });
+
+describe('the analysis job', () => {
+  it('runs the pipeline, charges once, and publishes every stage then completed', async () => {
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
+    expect(row.memoContent).toBeTruthy();
+    expect(row.finalChargedCredits).toBe(a.quotedCredits);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'captured' });
+    const events = await until(
+      () => eventsOf(hub, a.analysisId),
+      (e) => e.at(-1)?.kind === 'completed',
+    );
+    expect(events.filter((e) => e.kind === 'progress').map((e) => e.stage)).toEqual([...PIPELINE_STAGES]);
+    expect(events.at(-1)).toMatchObject({ kind: 'completed', status: 'completed', percent: 100 });
+  });
+
+  it('does nothing but republish the outcome when the job runs again for a finished analysis', async () => {
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
+    await until(
+      () => queue.getJobState(a.analysisId),
+      (s) => s === 'completed',
+    );
+    const completedEvents = async () =>
+      (await eventsOf(hub, a.analysisId)).filter((e) => e.kind === 'completed').length;
+    expect(await completedEvents()).toBe(1);
+    expect(await requeueAnalysis(queue, a.analysisId, retry)).toBe(true);
+    await until(completedEvents, (n) => n === 2);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+  });
+
+  it('stops at the next stage boundary when the analysis is canceled', async () => {
+    await setLatency(300);
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
+    await releaseAnalysis(db, {
+      analysisId: a.analysisId,
+      status: 'canceled',
+      errorMessage: 'Canceled by the user.',
+    });
+    await until(
+      () => queue.getJobState(a.analysisId),
+      (s) => s === 'completed',
+    );
+    const row = await getAnalysis(db, a.analysisId);
+    expect(row).toMatchObject({ status: 'canceled', finalChargedCredits: 0, memoContent: null });
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
+    const stages = (await eventsOf(hub, a.analysisId)).map((e) => e.stage);
+    expect(stages).not.toContain('price'); // it stopped instead of running on
+  });
+
+  it('fails at once on a permanent error: released, not charged, not retried', async () => {
+    await injectModelFailure(sim.url, '400', 1);
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'failed');
+    expect(row.finalChargedCredits).toBe(0);
+    expect(row.errorMessage).toMatch(/Nothing was charged/);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'released' });
+    const job = await until(
+      () => queue.getJob(a.analysisId),
+      (j) => j?.finishedOn !== undefined,
+    );
+    expect(job?.attemptsMade).toBe(1);
+    expect((await eventsOf(hub, a.analysisId)).at(-1)).toMatchObject({ kind: 'failed', status: 'failed' });
+  });
+
+  it('retries transient errors with backoff, then completes and charges once', async () => {
+    await injectModelFailure(sim.url, '500', 2);
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
+    expect(row.attempts).toBe(3);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+  });
+
+  it('fails and releases when transient errors outlast the attempts', async () => {
+    await injectModelFailure(sim.url, '429', 50);
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'failed');
+    expect(row.errorMessage).toMatch(/unavailable after several attempts/);
+    expect(row.attempts).toBe(3);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'released' });
+  });
+
+  it('hands the job back at a stage boundary when the worker is stopping, without using an attempt', async () => {
+    await setLatency(300);
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    const stopping = new AbortController();
+    const first = startWorker({ stopping: stopping.signal });
+    await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
+    stopping.abort();
+    await first.close(); // returns once the job reached the next boundary and went back to wait
+    expect(await queue.getJobState(a.analysisId)).toBe('waiting');
+    expect((await queue.getJob(a.analysisId))?.attemptsMade).toBe(0);
+    expect((await getAnalysis(db, a.analysisId))?.status).toBe('running');
+    await setLatency(0);
+    startWorker();
+    await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createQuote, type Db, ensureAccount, grantCredits, submitAnalysis, user } from '@revmemo/db';
+import { countWords, hashText } from '@revmemo/engine';
+
+const fixtures = resolve(import.meta.dirname, '../fixtures/contracts');
+
+/** A user straight in Better Auth's table (no HTTP sign-up needed here), with credits granted. */
+export async function seedUser(db: Db, credits = 100): Promise<string> {
+  const id = randomUUID();
+  await db.insert(user).values({ id, name: 'Worker Test', email: `worker-${id}@example.test` });
+  await ensureAccount(db, id);
+  await grantCredits(db, { userId: id, amount: credits, reason: 'adjustment', description: 'test credits' });
+  return id;
+}
+
+/** A quoted and submitted (queued, credits held) analysis, as analysis.submit leaves it. */
+export async function seedAnalysis(
+  db: Db,
+  userId: string,
+  opts: { contract?: string; credits?: number } = {},
+) {
+  const text = await readFile(resolve(fixtures, opts.contract ?? 'saas-subscription.txt'), 'utf8');
+  const quote = await createQuote(db, {
+    userId,
+    textHash: hashText(text),
+    wordCount: countWords(text),
+    credits: opts.credits ?? 10,
+    fileNames: [opts.contract ?? 'saas-subscription.txt'],
+    documentText: text,
+    additionalContext: null,
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
+  const { analysis } = await submitAnalysis(db, {
+    userId,
+    quoteId: quote.quoteId,
+    idempotencyKey: randomUUID(),
+  });
+  return analysis;
+}

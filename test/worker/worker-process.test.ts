@@ -1,0 +1,175 @@
+import { type Db, listQueuedOlderThan, listRunning, releaseAnalysis } from '@revmemo/db';
+import { startModelSimulator } from '@revmemo/model-simulator';
+import {
+  type AnalysisQueue,
+  createAnalysisQueue,
+  createRedisConnection,
+  enqueueAnalysis,
+} from '@revmemo/queue';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
+import { chargesFor, expectLedgerHealthy, holdOf, injectModelFailure } from '../support/ledger';
+import { type AppProcess, stackEnv, startWorker } from '../support/processes';
+import { waitForAnalysis } from './fixture';
+import { seedAnalysis, seedUser } from './seed';
+
+/**
+ * The worker as production runs it: its own OS process, killed and restarted. Every analysis must
+ * end completed with exactly one charge, or failed with none.
+ */
+let database: Awaited<ReturnType<typeof freshDatabase>>;
+let db: Db;
+let redis: Redis;
+let queue: AnalysisQueue;
+let sim: Awaited<ReturnType<typeof startModelSimulator>>;
+let env: Record<string, string>;
+let userId: string;
+const running: AppProcess[] = [];
+const retry = { attempts: 4, backoffMs: 200 };
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  db = database.db;
+  redis = createRedisConnection(redisUrl());
+  sim = await startModelSimulator({ latencyMs: 0 });
+  env = stackEnv({
+    databaseUrl: database.url,
+    redisUrl: redisUrl(),
+    modelUrl: sim.url,
+    prefix: uniquePrefix('worker'),
+    extra: { LOG_LEVEL: 'info' },
+  });
+  queue = createAnalysisQueue({ connection: redis, prefix: env.QUEUE_PREFIX as string, eventsMaxLen: 5000 });
+  userId = await seedUser(db, 1000);
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((w) => w.stop()));
+  // A failed test must not leave work behind for the next one's worker.
+  const open = [
+    ...(await listQueuedOlderThan(db, new Date(Date.now() + 60_000))),
+    ...(await listRunning(db)),
+  ];
+  for (const a of open)
+    await releaseAnalysis(db, { analysisId: a.analysisId, status: 'canceled', errorMessage: 'test cleanup' });
+  await queue.obliterate({ force: true });
+  await fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/reset`, { method: 'POST' });
+});
+
+afterAll(async () => {
+  await expectLedgerHealthy(db);
+  await queue.close();
+  redis.disconnect();
+  await sim.close();
+  await database.close();
+});
+
+async function worker(extra: Record<string, string> = {}) {
+  const w = await startWorker({ ...env, ...extra });
+  running.push(w);
+  return w;
+}
+
+const setLatency = (latencyMs: number) =>
+  fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs }),
+  });
+
+async function submitted() {
+  const a = await seedAnalysis(db, userId);
+  await enqueueAnalysis(queue, a.analysisId, retry);
+  return a;
+}
+
+describe('the worker process', () => {
+  it('announces itself and keeps a heartbeat key with a TTL', async () => {
+    const w = await worker();
+    const started = w
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string })
+      .find((l) => l.msg?.startsWith('Worker started'));
+    expect(started?.msg).toBe('Worker started. Waiting for jobs on queue "analysis"');
+    const key = `${env.QUEUE_PREFIX}:workers:*:${w.child.pid}`;
+    const [found] = (await redis.keys(key)) as string[];
+    expect(found).toBeDefined();
+    const ttl = await redis.ttl(found as string);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(30);
+    await w.stop();
+    expect(await redis.exists(found as string)).toBe(0); // a clean stop removes it at once
+  });
+
+  it('survives SIGKILL mid-analysis: another worker completes it, one charge', async () => {
+    await setLatency(250);
+    const a = await submitted();
+    const first = await worker();
+    await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'obligations');
+    first.kill('SIGKILL');
+    await first.exited;
+    await setLatency(0);
+    await worker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
+    expect(row.finalChargedCredits).toBe(a.quotedCredits);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'captured' });
+  });
+
+  it('on SIGTERM mid-job finishes the stage, hands the job back, exits 0; the next worker completes it', async () => {
+    // A long lock: a job that was not handed back would sit out 15 s before a stalled check freed it,
+    // so finishing well inside that proves the hand-back (and a loaded machine cannot fake a stall).
+    const longLock = { WORKER_LOCK_DURATION_MS: '15000', WORKER_STALLED_INTERVAL_MS: '5000' };
+    await setLatency(250);
+    const a = await submitted();
+    const first = await worker(longLock);
+    await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await first.waitFor(/handed back/, 5_000); // stdout may trail the exit event
+    expect(first.output()).not.toMatch(/"level":(50|60)/); // no errors on the way out
+    await setLatency(0);
+    const handedBackAt = Date.now();
+    await worker(longLock);
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
+    expect(Date.now() - handedBackAt).toBeLessThan(12_000);
+    expect(row.finalChargedCredits).toBe(a.quotedCredits);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+  });
+
+  it('fails a permanent error for good: released, nothing charged', async () => {
+    await injectModelFailure(sim.url, '400', 1);
+    const a = await submitted();
+    await worker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'failed');
+    expect(row.finalChargedCredits).toBe(0);
+    expect(row.errorMessage).toBeTruthy();
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'released' });
+  });
+
+  it('retries transient failures and charges once when it finally succeeds', async () => {
+    await injectModelFailure(sim.url, '500', 2);
+    const a = await submitted();
+    await worker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
+    expect(row.attempts).toBe(3);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+  });
+
+  it('re-drives a submitted analysis whose enqueue was lost (sweeper)', async () => {
+    const a = await seedAnalysis(db, userId); // committed, never enqueued: the crash between the two
+    await db.execute(
+      // Backdate past the sweeper's grace period instead of waiting 30 s.
+      (await import('drizzle-orm'))
+        .sql`UPDATE analyses SET started_at = now() - interval '5 minutes' WHERE analysis_id = ${a.analysisId}`,
+    );
+    await worker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+    expect(row.finalChargedCredits).toBe(a.quotedCredits);
+  });
+});
