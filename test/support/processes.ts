@@ -91,7 +91,7 @@ export function stackEnv(o: StackEnvOptions): Record<string, string> {
     AUTH_SECRET: randomBytes(32).toString('hex'),
     QUEUE_PREFIX: o.prefix,
     LOG_LEVEL: 'info',
-    WORKER_LOCK_DURATION_MS: '2000',
+    WORKER_LOCK_DURATION_MS: '5000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     JOB_BACKOFF_MS: '200',
     SWEEPER_INTERVAL_MS: '1000',

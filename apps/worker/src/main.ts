@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { loadConfig } from '@revmemo/config';
 import { createDb } from '@revmemo/db';
-import { createModelClient } from '@revmemo/engine';
+import { countTokens, createModelClient } from '@revmemo/engine';
 import {
   ANALYSIS_QUEUE,
   createAnalysisQueue,
@@ -112,6 +112,9 @@ async function shutdown(signal: string) {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
+// Load the tokenizer's rank table now: done lazily inside a job it blocks the event loop long
+// enough (about a second) to delay lock renewal on a busy machine.
+countTokens('warm up');
 await worker.waitUntilReady();
 await heartbeat.ready;
 sweeper.start();

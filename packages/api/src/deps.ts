@@ -56,15 +56,18 @@ export function createStripeClient(config: Config): Stripe | null {
 export function createApiDeps(config: Config, log: Logger): ApiDeps {
   const database = createDb(config.databaseUrl, { max: 20 });
   const commands = createRedisConnection(config.redisUrl);
-  // The hub's blocking reads get their own connection, shared by every subscriber in this process.
-  const reader = createRedisConnection(config.redisUrl);
   const queue = createAnalysisQueue({
     connection: commands,
     prefix: config.queue.prefix,
     eventsMaxLen: config.queue.eventsMaxLen,
   });
-  const publisher = createProgressPublisher({ connection: commands, prefix: config.queue.prefix });
-  const hub = createProgressHub({ connection: reader, prefix: config.queue.prefix });
+  const publisher = createProgressPublisher({
+    connection: commands,
+    prefix: config.queue.prefix,
+    eventsMaxLen: config.queue.eventsMaxLen,
+  });
+  // The hub duplicates `commands` for its one blocking reader, shared by every subscriber here.
+  const hub = createProgressHub({ connection: commands, prefix: config.queue.prefix });
   const stripe = createStripeClient(config);
   return {
     config,
@@ -94,7 +97,6 @@ export function createApiDeps(config: Config, log: Logger): ApiDeps {
       await publisher.close();
       await queue.close();
       commands.disconnect();
-      reader.disconnect();
       await database.close();
     },
   };

@@ -1,4 +1,4 @@
-import { isTerminal, type ProgressEvent, type ProgressSnapshot } from '@revmemo/contracts';
+import { isTerminal, type ProgressEvent, type ProgressSnapshot, stageIndex } from '@revmemo/contracts';
 import type { ProgressHub } from './hub';
 import { compareStreamIds } from './stream-ids';
 
@@ -52,6 +52,9 @@ export async function* followProgress(opts: FollowProgressOptions): AsyncGenerat
   try {
     await hub.ready();
     let last: string | undefined;
+    // Events published between the tip read and the snapshot read can be older than the snapshot;
+    // skip those so the bar never steps back right after (re)connecting.
+    let floor: number | null = null;
 
     if (opts.lastEventId) {
       const { trimmed, events } = await hub.backfill(analysisId, opts.lastEventId);
@@ -84,6 +87,7 @@ export async function* followProgress(opts: FollowProgressOptions): AsyncGenerat
       yield { id: tip, event };
       if (ended(event)) return;
       last = tip;
+      floor = stageIndex(event.stage);
     }
 
     for (;;) {
@@ -98,6 +102,10 @@ export async function* followProgress(opts: FollowProgressOptions): AsyncGenerat
       for (const item of batch) {
         if (compareStreamIds(item.id, last) <= 0) continue; // already covered by snapshot/backfill
         if (stopped()) return;
+        if (floor !== null && !ended(item.event)) {
+          if (stageIndex(item.event.stage) < floor) continue;
+          floor = null;
+        }
         yield item;
         last = item.id;
         if (ended(item.event)) return;
