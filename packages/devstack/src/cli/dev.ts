@@ -81,13 +81,17 @@ async function main() {
   const webDir = resolve(root, 'apps/web');
   if (existsSync(viteBin)) {
     process.stdout.write('revmemo dev: building the web app…\n');
-    const built = spawnSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], { cwd: webDir, stdio: 'inherit' });
+    const built = spawnSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], {
+      cwd: webDir,
+      stdio: 'inherit',
+    });
     if (built.status !== 0) process.stderr.write('revmemo dev: the web build failed; the API still runs\n');
   }
 
   const server = start('server', 'apps/server/src/main.ts');
   start('worker', 'apps/worker/src/main.ts');
-  if (existsSync(viteBin)) start('web', viteBin, ['build', '--watch', '--logLevel', 'warn', '--emptyOutDir', 'false'], webDir);
+  if (existsSync(viteBin))
+    start('web', viteBin, ['build', '--watch', '--logLevel', 'warn', '--emptyOutDir', 'false'], webDir);
   server.stdout?.on('data', (d: Buffer) => {
     const m = /listening on (\S+)/i.exec(String(d));
     if (m)
