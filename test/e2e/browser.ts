@@ -53,7 +53,8 @@ export async function screenshot(
   await mkdir(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: opts.fullPage ?? false, animations: 'disabled' });
-  if (opts.docs) {
+  // README images change only on request (UPDATE_SCREENSHOTS=1 pnpm test), so a test run leaves the tree clean.
+  if (opts.docs && process.env.UPDATE_SCREENSHOTS === '1') {
     await mkdir(DOC_SCREENSHOTS, { recursive: true });
     await copyFile(path, join(DOC_SCREENSHOTS, `${name}.png`));
   }
