@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@revmemo/devstack';
 import { describe, expect, it } from 'vitest';
-import { spawnApp } from '../support/processes';
+import { repoRoot } from '../support/processes';
 
 /** Every process whose parent chain leads to `root`, plus any process mentioning `marker` (postgres). */
 function processTree(root: number, marker: string): number[] {
@@ -38,30 +39,76 @@ const alive = (pid: number) => {
   }
 };
 
+async function startDev(command: string, args: string[], env: Record<string, string>) {
+  // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent the way a terminal does.
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    out += String(d);
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const waitFor = async (pattern: RegExp, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(out)) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${pattern}; output:\n${out.slice(-3000)}`);
+      if (child.exitCode !== null)
+        throw new Error(`dev exited early (${child.exitCode}); output:\n${out.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { child, exited, waitFor, output: () => out };
+}
+
+async function checkRunning(port: number, dataDir: string, devPid: number) {
+  const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+  expect(ready.status).toBe(200);
+  const tree = processTree(devPid, dataDir);
+  // pnpm/dev, server, worker, the web watcher, redis-server and the postgres postmaster at least.
+  expect(tree.length).toBeGreaterThanOrEqual(5);
+  return tree;
+}
+
 describe('pnpm dev', () => {
-  it('starts PostgreSQL, Redis, the simulated model, server and worker from nothing, and Ctrl-C leaves no process behind', async () => {
+  it('starts everything from nothing, prints the URL, and Ctrl-C (SIGINT to the terminal group) leaves no process behind', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'revmemo-dev-'));
     const port = await freePort();
-    const dev = spawnApp('packages/devstack/src/cli/dev.ts', {
+    const dev = await startDev('pnpm', ['dev'], { REVMEMO_DATA_DIR: dataDir, PORT: String(port) });
+    await dev.waitFor(/Revmemo is running at http:\/\/localhost:\d+/, 120_000);
+    await dev.waitFor(/Worker started\. Waiting for jobs on queue/, 30_000);
+    expect(dev.output()).toContain('SIMULATED');
+    const tree = await checkRunning(port, dataDir, dev.child.pid as number);
+
+    process.kill(-(dev.child.pid as number), 'SIGINT');
+    await dev.exited;
+    // Give the stores a moment to finish their own shutdown after the group signal.
+    for (let i = 0; i < 50 && tree.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
+    expect(tree.filter(alive)).toEqual([]);
+  }, 240_000);
+
+  it('a SIGTERM to the dev process alone stops children first, then the stores, and exits 0', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'revmemo-dev-'));
+    const port = await freePort();
+    const dev = await startDev(process.execPath, ['--import', 'tsx', 'packages/devstack/src/cli/dev.ts'], {
       REVMEMO_DATA_DIR: dataDir,
       PORT: String(port),
     });
-    await dev.waitFor(/Revmemo is running at http:\/\/localhost:\d+/, 90_000);
+    await dev.waitFor(/Revmemo is running at http:\/\/localhost:\d+/, 120_000);
     await dev.waitFor(/Worker started\. Waiting for jobs on queue/, 30_000);
-    expect(dev.output()).toContain('SIMULATED');
+    const tree = await checkRunning(port, dataDir, dev.child.pid as number);
 
-    const health = await fetch(`http://127.0.0.1:${port}/readyz`);
-    expect(health.status).toBe(200);
-
-    const pid = dev.child.pid as number;
-    const tree = processTree(pid, dataDir);
-    // dev itself, server, worker, redis-server and the postgres postmaster at least.
-    expect(tree.length).toBeGreaterThanOrEqual(5);
-
-    dev.kill('SIGINT');
+    dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(tree.filter(alive)).toEqual([]);
     expect(dev.output()).toContain('revmemo dev: stopped');
-  }, 180_000);
+  }, 240_000);
 });

@@ -19,7 +19,7 @@ export function snapshotOf(row: AnalysisSummary): ProgressSnapshot {
         ? (row.errorMessage ?? 'The analysis failed.')
         : status === 'canceled'
           ? 'The analysis was canceled. Nothing was charged.'
-          : (row.progressMessage ?? stageInfo(stage).label);
+          : row.progressMessage || stageInfo(stage).label;
   return {
     analysisId: row.analysisId,
     status,

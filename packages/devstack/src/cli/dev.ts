@@ -13,9 +13,39 @@ import { startDevstack } from '../stack';
 const root = resolve(import.meta.dirname, '../../../..');
 const env = readEnv();
 
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+const OMIT = new Set(['level', 'time', 'msg', 'process', 'pid', 'hostname']);
+
+/** JSON log lines (pino) become one readable line each; anything else passes through. */
+function readable(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const extra = Object.entries(entry)
+      .filter(([k]) => !OMIT.has(k))
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(' ');
+    return `${LEVELS[Number(entry.level)] ?? 'info'} ${String(entry.msg ?? '')}${extra ? `  ${extra}` : ''}`;
+  } catch {
+    return line;
+  }
+}
+
 function prefixed(name: string, child: ChildProcess) {
-  const write = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
-    for (const line of String(chunk).split('\n')) if (line) stream.write(`[${name}] ${line}\n`);
+  const write = (stream: NodeJS.WriteStream) => {
+    let partial = ''; // a chunk may end mid-line
+    return (chunk: Buffer) => {
+      const lines = (partial + String(chunk)).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line) stream.write(`[${name}] ${readable(line)}\n`);
+    };
   };
   child.stdout?.on('data', write(process.stdout));
   child.stderr?.on('data', write(process.stderr));
