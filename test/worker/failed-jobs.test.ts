@@ -8,8 +8,8 @@ import {
   createRedisConnection,
   enqueueAnalysis,
 } from '@revmemo/queue';
+import { releaseFailedJob } from '@revmemo/runner';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { releaseFailedJob } from '../../apps/worker/src/index';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
 import { silentLog, until, waitForAnalysis } from './fixture';

@@ -14,9 +14,9 @@ import {
   type ProgressPublisher,
   requeueAnalysis,
 } from '@revmemo/queue';
+import { createAnalysisProcessor, releaseFailedJob } from '@revmemo/runner';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAnalysisProcessor, releaseFailedJob } from '../../apps/worker/src/index';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf, injectModelFailure } from '../support/ledger';
 import { eventsOf, silentLog, startHub, until, waitForAnalysis } from './fixture';

@@ -16,9 +16,9 @@ import {
   type ProgressPublisher,
   UnrecoverableError,
 } from '@revmemo/queue';
+import { createSweeper } from '@revmemo/runner';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSweeper } from '../../apps/worker/src/index';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
 import { seedAnalysis, seedUser } from './seed';

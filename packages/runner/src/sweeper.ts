@@ -8,6 +8,7 @@ import {
 } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 import type { Log } from './log';
+import type { RuntimeMetrics } from './metrics';
 import { eventFromRow } from './progress';
 
 export interface SweeperDeps {
@@ -22,6 +23,7 @@ export interface SweeperDeps {
   log: Log;
   /** A queued analysis younger than this may still be between its commit and its enqueue. */
   queuedGraceMs?: number;
+  metrics?: RuntimeMetrics;
 }
 
 export interface SweepResult {
@@ -65,7 +67,8 @@ export function createSweeper(deps: SweeperDeps) {
     } finally {
       await deps.redis.eval(RELEASE_LOCK, 1, lockKey, token);
     }
-    if (result.requeued.length || result.released.length) deps.log.warn(result, 'sweeper repaired analyses');
+    for (const id of result.requeued)
+      deps.log.warn({ analysis_id: id, job_id: id }, 'sweeper re-enqueued an analysis');
     return result;
   }
 
@@ -76,6 +79,8 @@ export function createSweeper(deps: SweeperDeps) {
       errorMessage: 'The analysis could not be completed. Nothing was charged.',
     });
     if (outcome !== 'released') return false;
+    deps.metrics?.releases.inc({ by: 'sweeper' });
+    deps.log.warn({ analysis_id: analysisId }, 'sweeper released an analysis whose job BullMQ had failed');
     const row = await getAnalysis(deps.db, analysisId);
     if (row) await deps.publisher.publish(eventFromRow(row)).catch(() => undefined);
     return true;

@@ -3,6 +3,7 @@ import {
   captureAnalysis,
   type Db,
   getAnalysis,
+  type ModelUsage,
   markRunning,
   releaseAnalysis,
   updateProgress,
@@ -16,7 +17,8 @@ import {
   WaitingError,
 } from '@revmemo/queue';
 import { classifyFailure } from './failures';
-import type { Log } from './log';
+import { type Log, withFields } from './log';
+import type { RuntimeMetrics } from './metrics';
 import { eventFromRow, stageEvent } from './progress';
 
 export interface AnalysisHandlerDeps {
@@ -28,6 +30,8 @@ export interface AnalysisHandlerDeps {
   stopping: AbortSignal;
   /** Aborted when the shutdown grace period is over: in-flight model calls are cut as well. */
   stopNow?: AbortSignal;
+  /** Absent in tests that do not look at metrics. */
+  metrics?: RuntimeMetrics;
 }
 
 /** Thrown from onStage to leave the pipeline at a stage boundary. */
@@ -46,16 +50,40 @@ export type AnalysisOutcome = 'completed' | 'already-terminal' | 'canceled' | 'm
  * analysis is a no-op, and capture charges at most once.
  */
 export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProcessor {
-  const { db, log } = deps;
+  const handle = createJobHandler(deps);
+  const duration = deps.metrics?.jobDuration;
+  if (!duration) return handle;
+  return async (job, token, signal) => {
+    const end = duration.startTimer();
+    try {
+      const outcome = await handle(job, token, signal);
+      end({ outcome: String(outcome) });
+      return outcome;
+    } catch (err) {
+      end({
+        outcome:
+          err instanceof WaitingError
+            ? 'handed-back'
+            : err instanceof UnrecoverableError
+              ? 'failed'
+              : 'retry',
+      });
+      throw err;
+    }
+  };
+}
 
-  const publish = async (event: Parameters<ProgressPublisher['publish']>[0], tries = 1) => {
+function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
+  const { db } = deps;
+
+  const publish = async (log: Log, event: Parameters<ProgressPublisher['publish']>[0], tries = 1) => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await deps.publisher.publish(event);
       } catch (err) {
         // The state is already in Postgres; a lost event only delays followers until their next snapshot.
         if (attempt >= tries) {
-          log.warn({ err, analysisId: event.analysisId, kind: event.kind }, 'progress publish failed');
+          log.warn({ err, kind: event.kind }, 'progress publish failed');
           return undefined;
         }
         await new Promise((r) => setTimeout(r, 200 * attempt));
@@ -64,9 +92,9 @@ export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProc
   };
 
   /** Republishes what Postgres says about a finished analysis (its terminal event may have been lost). */
-  const publishStored = async (analysisId: string) => {
+  const publishStored = async (log: Log, analysisId: string) => {
     const row = await getAnalysis(db, analysisId);
-    if (row) await publish(eventFromRow(row), 3);
+    if (row) await publish(log, eventFromRow(row), 3);
     return row;
   };
 
@@ -74,23 +102,27 @@ export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProc
     const parsed = AnalysisJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
     const { analysisId } = parsed.data;
-    const jobLog = { analysisId, jobId: job.id, attempt: job.attemptsMade + 1 };
+    const log = withFields(deps.log, {
+      analysis_id: analysisId,
+      job_id: job.id,
+      attempt: job.attemptsMade + 1,
+    });
 
     const row = await getAnalysis(db, analysisId);
     if (!row) {
-      log.warn(jobLog, 'analysis not found; nothing to do');
+      log.warn({}, 'analysis not found; nothing to do');
       return 'missing' satisfies AnalysisOutcome;
     }
     if (isTerminal(row.status)) {
-      await publish(eventFromRow(row), 3);
+      await publish(log, eventFromRow(row), 3);
       return 'already-terminal' satisfies AnalysisOutcome;
     }
     const running = await markRunning(db, analysisId);
     if (!running) {
-      await publishStored(analysisId);
+      await publishStored(log, analysisId);
       return 'already-terminal' satisfies AnalysisOutcome;
     }
-    log.info(jobLog, 'analysis started');
+    log.info({}, 'analysis started');
 
     let stage: PipelineStage = 'preparation';
     const onStage = async (next: PipelineStage, message: string) => {
@@ -102,11 +134,11 @@ export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProc
       ) {
         throw new NoLongerRunning('analysis is no longer running'); // canceled (or finished elsewhere)
       }
-      await publish(stageEvent(analysisId, next, message));
+      await publish(log, stageEvent(analysisId, next, message));
     };
     const noteRetry = async (at: PipelineStage, message: string) => {
       if (await updateProgress(db, analysisId, { stage: at, percent: stageInfo(at).percent, message })) {
-        await publish(stageEvent(analysisId, at, message));
+        await publish(log, stageEvent(analysisId, at, message));
       }
     };
     const signals = [deps.stopNow, jobSignal].filter((s): s is AbortSignal => s !== undefined);
@@ -127,35 +159,41 @@ export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProc
         memoContent: result.memoMarkdown,
         usage: result.usage,
       });
-      await publishStored(analysisId);
-      log.info({ ...jobLog, outcome, usage: result.usage }, 'analysis finished');
+      if (outcome === 'captured') recordCharge(deps.metrics, running.quotedCredits, result.usage);
+      await publishStored(log, analysisId);
+      log.info({ outcome, usage: result.usage }, 'analysis finished');
       return (outcome === 'captured' ? 'completed' : 'already-terminal') satisfies AnalysisOutcome;
     } catch (err) {
       if (err instanceof HandBack || (isAbort(err) && deps.stopping.aborted)) {
-        await handBack(job, token, deps, jobLog);
+        await handBack(job, token, log);
         throw new WaitingError();
       }
       if (jobSignal?.aborted && !deps.stopping.aborted) {
         // BullMQ took the job away (lock lost: this process stalled and another worker may hold it
         // now). Postgres belongs to whoever runs it next; touching it here could fail a live analysis.
-        log.warn({ ...jobLog, err }, 'job lock lost; leaving the analysis to its next run');
+        log.warn({ err }, 'job lock lost; leaving the analysis to its next run');
         throw err;
       }
       if (err instanceof NoLongerRunning) {
-        const stored = await publishStored(analysisId);
-        log.info({ ...jobLog, status: stored?.status }, 'analysis stopped: no longer running');
+        const stored = await publishStored(log, analysisId);
+        log.info({ status: stored?.status }, 'analysis stopped: no longer running');
         return 'canceled' satisfies AnalysisOutcome;
       }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const failure = classifyFailure(err, lastAttempt);
       if (failure.retry) {
-        log.warn({ ...jobLog, err }, 'analysis attempt failed; will retry');
+        log.warn({ err }, 'analysis attempt failed; will retry');
         await noteRetry(stage, failure.userMessage).catch(() => undefined); // best effort: Postgres may be the problem
         throw err;
       }
-      await releaseAnalysis(db, { analysisId, status: 'failed', errorMessage: failure.userMessage });
-      await publishStored(analysisId);
-      log.error({ ...jobLog, err }, 'analysis failed');
+      const released = await releaseAnalysis(db, {
+        analysisId,
+        status: 'failed',
+        errorMessage: failure.userMessage,
+      });
+      if (released === 'released') deps.metrics?.releases.inc({ by: 'handler' });
+      await publishStored(log, analysisId);
+      log.error({ err }, 'analysis failed');
       // Unrecoverable so BullMQ does not retry a failure we have already made final.
       throw new UnrecoverableError(failure.userMessage);
     }
@@ -163,14 +201,22 @@ export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProc
 }
 
 /** Puts the job back in the wait list without using an attempt, for the next worker. */
-async function handBack(job: Job, token: string | undefined, deps: AnalysisHandlerDeps, jobLog: object) {
+async function handBack(job: Job, token: string | undefined, log: Log) {
   try {
     await job.moveToWait(token);
-    deps.log.info(jobLog, 'analysis handed back for another worker (shutdown)');
+    log.info({}, 'analysis handed back for another worker (shutdown)');
   } catch (err) {
     // Without the lock (already lost) the stalled check returns the job to the queue instead.
-    deps.log.warn({ ...jobLog, err }, 'hand-back failed; the stalled check will requeue the job');
+    log.warn({ err }, 'hand-back failed; the stalled check will requeue the job');
   }
+}
+
+function recordCharge(metrics: RuntimeMetrics | undefined, credits: number, usage: ModelUsage) {
+  if (!metrics) return;
+  metrics.charges.inc();
+  metrics.chargedCredits.inc(credits);
+  metrics.modelTokens.inc({ kind: 'prompt', model: usage.model }, usage.promptTokens);
+  metrics.modelTokens.inc({ kind: 'completion', model: usage.model }, usage.completionTokens);
 }
 
 function isAbort(err: unknown): boolean {

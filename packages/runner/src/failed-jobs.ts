@@ -1,6 +1,7 @@
 import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
 import type { Job, ProgressPublisher } from '@revmemo/queue';
-import type { Log } from './log';
+import { type Log, withFields } from './log';
+import type { RuntimeMetrics } from './metrics';
 import { eventFromRow } from './progress';
 
 /**
@@ -9,7 +10,7 @@ import { eventFromRow } from './progress';
  * own failures already released it, and release is a no-op on a terminal analysis.
  */
 export async function releaseFailedJob(
-  deps: { db: Db; publisher: ProgressPublisher; log: Log },
+  deps: { db: Db; publisher: ProgressPublisher; log: Log; metrics?: RuntimeMetrics },
   job: Job | undefined,
   err: Error,
 ): Promise<void> {
@@ -17,16 +18,18 @@ export async function releaseFailedJob(
   // 'failed' is emitted for every failed attempt; only a job that will not run again is final.
   if (!(await job.isFailed())) return;
   const analysisId = job.id;
+  const log = withFields(deps.log, { analysis_id: analysisId, job_id: job.id });
   const outcome = await releaseAnalysis(deps.db, {
     analysisId,
     status: 'failed',
     errorMessage: 'The analysis could not be completed. Nothing was charged.',
   }).catch((releaseErr: unknown) => {
-    deps.log.error({ analysisId, err: releaseErr }, 'could not release a failed job; the sweeper will retry');
+    log.error({ err: releaseErr }, 'could not release a failed job; the sweeper will retry');
     return 'error' as const;
   });
   if (outcome !== 'released') return;
-  deps.log.error({ analysisId, reason: err.message }, 'job failed outside the handler; analysis released');
+  deps.metrics?.releases.inc({ by: 'failed-job' });
+  log.error({ reason: err.message }, 'job failed outside the handler; analysis released');
   const row = await getAnalysis(deps.db, analysisId);
   if (row) await deps.publisher.publish(eventFromRow(row)).catch(() => undefined);
 }

@@ -1,0 +1,165 @@
+import { hostname } from 'node:os';
+import type { Config } from '@revmemo/config';
+import { createDb } from '@revmemo/db';
+import { countTokens, createModelClient } from '@revmemo/engine';
+import {
+  ANALYSIS_QUEUE,
+  createAnalysisQueue,
+  createAnalysisWorker,
+  createProgressPublisher,
+  createRedisConnection,
+  type ProgressPublisher,
+} from '@revmemo/queue';
+import type { Registry } from 'prom-client';
+import { releaseFailedJob } from './failed-jobs';
+import { startHeartbeat } from './heartbeat';
+import type { Log } from './log';
+import { createRuntimeMetrics, type RuntimeMetrics } from './metrics';
+import { createAnalysisProcessor } from './process-analysis';
+import { createSweeper } from './sweeper';
+
+/**
+ * How long a shutdown waits for running jobs to reach a stage boundary before cutting in-flight
+ * model calls. Below the common 30 s SIGKILL grace (Kubernetes, systemd, Railway) so the hand-back
+ * happens before the process is killed.
+ */
+const SHUTDOWN_GRACE_MS = 20_000;
+
+export interface RuntimeOptions {
+  /** Metrics land here; omitted, nothing is counted. */
+  registry?: Registry;
+  /** Which host runs it, for the heartbeat and the Redis client name: 'worker' or 'server'. */
+  host?: string;
+  /** The job loop died: the process can no longer do its one job. The caller decides how to exit. */
+  onFatal(err: unknown): void;
+}
+
+export interface AnalysisRuntime {
+  metrics: RuntimeMetrics | undefined;
+  heartbeatKey: string;
+  /** Stops fetching, lets running jobs reach a stage boundary and hand back (or finish), closes all. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The analysis job runtime: BullMQ worker, failed-job release, sweeper, heartbeat. apps/worker runs
+ * it as the whole process; apps/server runs it in-process when ANALYSIS_EXECUTION=inline (the
+ * rollback switch). Either way the same handler runs, so the charging rules are the same.
+ */
+export async function startAnalysisRuntime(
+  config: Config,
+  log: Log,
+  opts: RuntimeOptions,
+): Promise<AnalysisRuntime> {
+  const { prefix } = config.queue;
+  const host = opts.host ?? 'worker';
+  const metrics = opts.registry ? createRuntimeMetrics(opts.registry) : undefined;
+  const database = createDb(config.databaseUrl, { max: config.queue.concurrency + 3 });
+  const redis = createRedisConnection(config.redisUrl, {
+    name: `${prefix}:${host}:${hostname()}:${process.pid}`,
+  });
+  const queue = createAnalysisQueue({ connection: redis, prefix, eventsMaxLen: config.queue.eventsMaxLen });
+  const publisher = counted(
+    createProgressPublisher({ connection: redis, prefix, eventsMaxLen: config.queue.eventsMaxLen }),
+    metrics,
+  );
+  const stopping = new AbortController();
+  const stopNow = new AbortController();
+
+  const worker = createAnalysisWorker({
+    connection: redis,
+    prefix,
+    concurrency: config.queue.concurrency,
+    lockDurationMs: config.queue.lockDurationMs,
+    stalledIntervalMs: config.queue.stalledIntervalMs,
+    autorun: false,
+    processor: createAnalysisProcessor({
+      db: database.db,
+      publisher,
+      model: {
+        client: createModelClient({
+          apiKey: config.model.apiKey,
+          baseUrl: config.model.baseUrl,
+          timeoutMs: config.model.timeoutMs,
+        }),
+        name: config.model.name,
+        maxContextTokens: config.model.maxContextTokens,
+      },
+      log,
+      stopping: stopping.signal,
+      stopNow: stopNow.signal,
+      metrics,
+    }),
+  });
+  worker.on('failed', (job, err) => {
+    releaseFailedJob({ db: database.db, publisher, log, metrics }, job, err).catch((e: unknown) =>
+      log.error({ err: e, analysis_id: job?.id, job_id: job?.id }, 'failed-job handler error'),
+    );
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+
+  const sweeper = createSweeper({
+    db: database.db,
+    queue,
+    publisher,
+    redis,
+    prefix,
+    intervalMs: config.queue.sweeperIntervalMs,
+    retry: { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs },
+    log,
+    metrics,
+  });
+  const heartbeat = startHeartbeat(redis, prefix, {
+    queue: ANALYSIS_QUEUE,
+    concurrency: config.queue.concurrency,
+    host,
+  });
+
+  // Load the tokenizer's rank table now: done lazily inside a job it blocks the event loop long
+  // enough (about a second) to delay lock renewal on a busy machine.
+  countTokens('warm up');
+  await worker.waitUntilReady();
+  await heartbeat.ready;
+  sweeper.start();
+  void worker.run().catch(opts.onFatal);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    metrics,
+    heartbeatKey: heartbeat.key,
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        const grace = setTimeout(() => {
+          log.warn({}, 'grace period over: aborting in-flight model calls');
+          stopNow.abort();
+        }, SHUTDOWN_GRACE_MS);
+        grace.unref();
+        try {
+          await worker.close(); // stops fetching, waits for active jobs to hand back or finish
+        } finally {
+          clearTimeout(grace);
+        }
+        await sweeper.stop();
+        await heartbeat.stop();
+        await publisher.close();
+        await queue.close();
+        await redis.quit();
+        await database.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function counted(publisher: ProgressPublisher, metrics: RuntimeMetrics | undefined): ProgressPublisher {
+  if (!metrics) return publisher;
+  return {
+    async publish(event) {
+      const id = await publisher.publish(event);
+      metrics.progressPublished.inc();
+      return id;
+    },
+    close: () => publisher.close(),
+  };
+}
