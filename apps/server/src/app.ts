@@ -4,8 +4,11 @@ import rateLimit from '@fastify/rate-limit';
 import { type ApiDeps, type AppRouter, appRouter, createContext, toFetchHeaders } from '@revmemo/api';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
 import { quoteRoutes } from './routes/quotes';
 import { stripeWebhookRoutes } from './routes/stripe-webhook';
 import { webRoutes } from './routes/web';
@@ -15,13 +18,16 @@ export interface BuildOptions {
   logger?: boolean | object;
   /** Where the built web app lives; defaults to apps/web/dist. */
   webDistDir?: string;
+  /** Where /metrics reads from (see createServerMetrics); a bare registry when omitted. */
+  registry?: Registry;
 }
 
-/** The HTTP host: Better Auth, tRPC (batched calls and SSE subscriptions), uploads, webhooks, health. */
+/** The HTTP host: Better Auth, tRPC (batched calls and SSE subscriptions), uploads, webhooks, health, ops. */
 export async function buildServer({
   deps,
   logger = false,
   webDistDir,
+  registry = new Registry(),
 }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
@@ -40,6 +46,8 @@ export async function buildServer({
   });
 
   await app.register(healthRoutes, { deps });
+  await app.register(metricsRoutes, { deps, registry });
+  await app.register(adminRoutes, { deps });
   await app.register(authRoutes, { deps });
   await app.register(quoteRoutes, { deps });
   await app.register(stripeWebhookRoutes, { deps });

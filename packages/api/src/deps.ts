@@ -1,5 +1,5 @@
 import type { Config } from '@revmemo/config';
-import { createDb, type Db } from '@revmemo/db';
+import { createDb, type Db, migrationStatus } from '@revmemo/db';
 import {
   type AnalysisQueue,
   createAnalysisQueue,
@@ -32,9 +32,25 @@ export interface ApiDeps {
   /** Verifies webhook signatures; needs no API key. */
   stripeWebhooks: Stripe['webhooks'];
   log: Logger;
-  /** Probes for /readyz. */
-  ping(): Promise<{ postgres: boolean; redis: boolean }>;
+  /** Optional counters the host registers (prom-client in apps/server); absent, nothing is counted. */
+  metrics?: ApiMetrics;
+  /** Probes for /readyz: each check true when healthy. */
+  ping(): Promise<Readiness>;
   close(): Promise<void>;
+}
+
+export interface ApiMetrics {
+  /** One progress event yielded to a subscriber of analysis.progress (snapshots included). */
+  progressDelivered(): void;
+}
+
+export interface Readiness {
+  postgres: boolean;
+  redis: boolean;
+  /** The newest migration in drizzle/ is applied (and memo_content exists). */
+  migrations: boolean;
+  /** At least one worker heartbeat key (30 s TTL) exists: someone will run submitted analyses. */
+  workers: boolean;
 }
 
 export function createStripeClient(config: Config): Stripe | null {
@@ -53,7 +69,7 @@ export function createStripeClient(config: Config): Stripe | null {
   });
 }
 
-export function createApiDeps(config: Config, log: Logger): ApiDeps {
+export function createApiDeps(config: Config, log: Logger, opts: { metrics?: ApiMetrics } = {}): ApiDeps {
   const database = createDb(config.databaseUrl, { max: 20 });
   const commands = createRedisConnection(config.redisUrl);
   const queue = createAnalysisQueue({
@@ -79,8 +95,9 @@ export function createApiDeps(config: Config, log: Logger): ApiDeps {
     stripe,
     stripeWebhooks: (stripe ?? new Stripe('sk_webhook_verification_only')).webhooks,
     log,
+    metrics: opts.metrics,
     async ping() {
-      const [postgres, redis] = await Promise.all([
+      const [postgres, redis, migrations, workers] = await Promise.all([
         database.sql`select 1`.then(
           () => true,
           () => false,
@@ -89,8 +106,13 @@ export function createApiDeps(config: Config, log: Logger): ApiDeps {
           (r) => r === 'PONG',
           () => false,
         ),
+        migrationStatus(database.sql).then(
+          (m) => m.current && m.memoContent,
+          () => false,
+        ),
+        anyWorkerAlive(commands, config.queue.prefix).catch(() => false),
       ]);
-      return { postgres, redis };
+      return { postgres, redis, migrations, workers };
     },
     async close() {
       await hub.close();
@@ -100,4 +122,18 @@ export function createApiDeps(config: Config, log: Logger): ApiDeps {
       await database.close();
     },
   };
+}
+
+/** Worker heartbeats are `${prefix}:workers:<host>:<pid>` keys with a 30 s TTL (see @revmemo/runner). */
+export async function anyWorkerAlive(
+  redis: ReturnType<typeof createRedisConnection>,
+  prefix: string,
+): Promise<boolean> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:workers:*`, 'COUNT', 1000);
+    if (keys.length > 0) return true;
+    cursor = next;
+  } while (cursor !== '0');
+  return false;
 }

@@ -1,6 +1,13 @@
 export { type Auth, createAuth } from './auth';
 export { type Context, createContext, type SessionUser, toFetchHeaders } from './context';
-export { type ApiDeps, createApiDeps, type Logger } from './deps';
+export {
+  type ApiDeps,
+  type ApiMetrics,
+  anyWorkerAlive,
+  createApiDeps,
+  type Logger,
+  type Readiness,
+} from './deps';
 export { AppError } from './errors';
 export { type AppRouter, appRouter } from './root';
 export { createQuoteService, type UploadedFile } from './services/quote.service';

@@ -71,9 +71,11 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE: z.preprocess(emptyToUndefined, z.url().optional()),
-  AUTH_SECRET: z
-    .string({ error: 'is required (32+ random characters, e.g. `openssl rand -hex 32`)' })
-    .min(32, 'must be at least 32 characters'),
+  // Optional: unset, the server keeps a generated secret in PostgreSQL (see apps/server/src/main.ts).
+  AUTH_SECRET: z.preprocess(
+    emptyToUndefined,
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
   SIGNUP_CREDITS: int(50, 0),
   PRICING_TIERS: jsonOf(tierSchema, DEFAULT_PRICING_TIERS),
   CREDIT_PACKS: jsonOf(packSchema, DEFAULT_CREDIT_PACKS),
@@ -96,6 +98,8 @@ const envSchema = z.object({
   SSE_MAX_DURATION_MS: int(5 * 60_000, 1_000),
   SSE_PING_MS: int(10_000, 100),
   SWEEPER_INTERVAL_MS: int(30_000, 100),
+  /** Unset: the worker serves no metrics. Set: GET /metrics on that port (the worker has no other HTTP). */
+  WORKER_METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).optional()),
   ANALYSIS_EXECUTION: z.preprocess(emptyToUndefined, z.enum(['queue', 'inline']).default('queue')),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
@@ -143,6 +147,7 @@ function toConfig(e: z.infer<typeof envSchema>) {
       eventsMaxLen: e.PROGRESS_EVENTS_MAXLEN,
       sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
       execution: e.ANALYSIS_EXECUTION,
+      metricsPort: e.WORKER_METRICS_PORT,
     },
     sse: { maxDurationMs: e.SSE_MAX_DURATION_MS, pingMs: e.SSE_PING_MS },
     logLevel: e.LOG_LEVEL,
@@ -173,6 +178,35 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError(problems);
   }
   return toConfig(result.data);
+}
+
+export interface EnvVariableStatus {
+  /** Present and not blank. */
+  set: boolean;
+  /** Why the value (or its absence) is unacceptable; undefined when it parses. */
+  problem?: string;
+}
+
+/**
+ * Every variable the schema knows, judged one by one instead of all-or-nothing: `pnpm ops doctor`
+ * reports a broken environment line by line rather than stopping at the first bad value.
+ */
+export function describeEnv(env: Env): Record<string, EnvVariableStatus> {
+  const problems = new Map<string, string>();
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) {
+      const [name = 'environment', ...rest] = p.split(' ');
+      problems.set(name, rest.join(' '));
+    }
+  }
+  const out: Record<string, EnvVariableStatus> = {};
+  for (const name of Object.keys(envSchema.shape)) {
+    out[name] = { set: emptyToUndefined(env[name]) !== undefined, problem: problems.get(name) };
+  }
+  return out;
 }
 
 /** The process environment; the one place `process.env` is read (devstack passes it on to children). */

@@ -1,2 +1,11 @@
-export { type Config, ConfigError, loadConfig, parseConfig, readEnv, SIMULATED_MODEL } from './config';
+export {
+  type Config,
+  ConfigError,
+  describeEnv,
+  type EnvVariableStatus,
+  loadConfig,
+  parseConfig,
+  readEnv,
+  SIMULATED_MODEL,
+} from './config';
 export { type CreditPack, DEFAULT_CREDIT_PACKS, DEFAULT_PRICING_TIERS, type PricingTier } from './pricing';

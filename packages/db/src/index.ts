@@ -11,6 +11,7 @@ export {
   QuoteNotFoundError,
 } from './errors';
 export { MIGRATIONS_FOLDER, migrate } from './migrate';
+export { type MigrationStatus, migrationStatus } from './migration-status';
 export {
   getAnalysis,
   getAnalysisForUser,
@@ -43,6 +44,7 @@ export {
   updateProgress,
 } from './repo/lifecycle';
 export { createQuote, getQuote, type NewQuote } from './repo/quotes';
+export { ensureSecret } from './repo/secrets';
 export { getUserByEmail, getUserById, setUserRole, type UserRow } from './repo/users';
 export type {
   AnalysisRow,
@@ -60,6 +62,7 @@ export {
   account,
   analyses,
   apikey,
+  appSecrets,
   creditAccounts,
   creditHolds,
   creditTransactions,

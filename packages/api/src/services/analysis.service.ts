@@ -111,6 +111,7 @@ export function createAnalysisService(deps: ApiDeps) {
         signal,
       });
       for await (const { id, event } of stream) {
+        deps.metrics?.progressDelivered();
         yield tracked(id, event satisfies ProgressEvent);
       }
     },
