@@ -1,0 +1,73 @@
+import { freePort, startRedis } from '@revmemo/devstack';
+import { startModelSimulator } from '@revmemo/model-simulator';
+import postgres from 'postgres';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { signUp } from '../support/client';
+import { uniquePrefix } from '../support/harness';
+import { withDatabase } from '../support/template-db';
+import { analyseOnce, procfile, runCommand, type ShellProcess } from './support';
+
+const started: ShellProcess[] = [];
+const cleanup: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((p) => p.stop()));
+  for (const c of cleanup) await c();
+});
+
+describe('the Procfile', () => {
+  it('release, web and worker, given only DATABASE_URL, REDIS_URL and the model settings, serve a full analysis', async () => {
+    const types = procfile();
+    expect(Object.keys(types).sort()).toEqual(['release', 'web', 'worker']);
+
+    // A brand-new deployment: an empty database, its own Redis (default queue prefix), a model.
+    const admin = inject('postgresAdminUrl');
+    const name = `procfile_${uniquePrefix('db').replace('-', '_')}`;
+    const sql = postgres(admin, { max: 1, onnotice: () => undefined });
+    await sql.unsafe(`CREATE DATABASE ${name}`);
+    await sql.end();
+    const redis = await startRedis({});
+    cleanup.push(() => redis.stop());
+    const model = await startModelSimulator({ latencyMs: 0 });
+    cleanup.push(() => model.close());
+    const port = await freePort();
+    const env = {
+      DATABASE_URL: withDatabase(admin, name),
+      REDIS_URL: redis.url,
+      OPENAI_API_KEY: 'sk-procfile',
+      OPENAI_BASE_URL: model.url,
+      OPENAI_MODEL: 'revmemo-simulated',
+      // Not ours to choose: every platform that reads a Procfile sets PORT for the web process.
+      PORT: String(port),
+    };
+
+    const release = runCommand(types.release as string, env);
+    expect(await release.exited, release.output()).toBe(0);
+    const web = runCommand(types.web as string, env);
+    started.push(web);
+    await web.waitFor(/listening on/);
+    expect(web.output()).toMatch(
+      /AUTH_SECRET is not set: sessions are signed with a secret .+ stored in PostgreSQL/,
+    );
+    const worker = runCommand(types.worker as string, env);
+    started.push(worker);
+    await worker.waitFor(/Worker started/);
+
+    // WEBSITE_URL is unset, so the server's origin is http://localhost:$PORT.
+    const baseUrl = `http://localhost:${port}`;
+    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
+    const user = await signUp(baseUrl);
+    const { analysis, quote } = await analyseOnce(baseUrl, user.cookie);
+    expect(analysis).toMatchObject({ status: 'completed', finalChargedCredits: quote.credits });
+    expect(analysis.memoContent).toMatch(/ASC 606/);
+
+    // The generated secret is in the database, so a second web process signs the same sessions.
+    const db = postgres(env.DATABASE_URL, { max: 1 });
+    cleanup.push(() => db.end());
+    const secrets = await db`SELECT name FROM app_secrets`;
+    expect(secrets.map((r) => r.name)).toEqual(['auth_secret']);
+
+    // SIGTERM: both exit cleanly (the platform's stop and redeploy).
+    expect(await worker.stop()).toBe(0);
+    expect(await web.stop()).toBe(0);
+  }, 120_000);
+});
