@@ -10,6 +10,7 @@ import {
   injectModelFailure,
   userIdByEmail,
 } from '../support/ledger';
+import { startServer } from '../support/processes';
 import { followUntil } from '../support/progress';
 import { startProductStack } from '../support/stack';
 
@@ -224,6 +225,27 @@ describe('charging exactly once', () => {
     ).rejects.toMatchObject({
       data: { code: 'BAD_REQUEST', appError: { code: 'QUOTE_EXPIRED' } },
     });
+  });
+
+  it('charges the confirmed quote even when the price list changed before submit', async () => {
+    const { cookie, client } = await newUser();
+    const q = await quote(client);
+    expect(q.credits).toBe(10);
+    // Another server process, started with new prices, takes the submit.
+    const repriced = await startServer({ ...stack.env, PRICING_TIERS: '[{"maxWords":60000,"credits":3}]' });
+    try {
+      const elsewhere = trpcClient(repriced.url, cookie);
+      expect((await elsewhere.analysis.quote.mutate({ text: SMALL_CONTRACT })).credits).toBe(3);
+      const s = await elsewhere.analysis.submit.mutate({
+        quoteId: q.quoteId,
+        idempotencyKey: crypto.randomUUID(),
+      });
+      await followUntil(elsewhere, { analysisId: s.analysisId });
+      const charges = await chargesFor(stack.db, s.memoUuid);
+      expect(charges.map((c) => c.amount)).toEqual([-10]);
+    } finally {
+      await repriced.stop();
+    }
   });
 
   it('says purchases are off when Stripe is not configured', async () => {
