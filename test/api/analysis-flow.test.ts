@@ -44,6 +44,11 @@ describe('one analysis, end to end', () => {
     expect(analysis.status).toBe('completed');
     expect(analysis.memoContent).toMatch(/ASC 606/);
     expect(analysis.finalChargedCredits).toBe(quote.credits);
+    // The model and its token usage are recorded with the analysis (the simulated model costs nothing).
+    expect(analysis.model).toBe('revmemo-simulated');
+    expect(analysis.usage?.promptTokens).toBeGreaterThan(500);
+    expect(analysis.usage?.completionTokens).toBeGreaterThan(100);
+    expect(analysis.usage?.estimatedCostUsd).toBe(0);
 
     const rows = await stack.db.execute(
       sql`SELECT status, memo_content, final_charged_credits FROM analyses WHERE analysis_id = ${submitted.analysisId}`,

@@ -248,6 +248,23 @@ describe('charging exactly once', () => {
     }
   });
 
+  it('refuses a contract over the token budget at quote time: no model call, no charge', async () => {
+    const { cookie, client } = await newUser();
+    const statsBefore = await simulatorCalls();
+    const tight = await startServer({ ...stack.env, MODEL_MAX_CONTEXT_TOKENS: '100' });
+    try {
+      const small = trpcClient(tight.url, cookie);
+      await expect(small.analysis.quote.mutate({ text: SMALL_CONTRACT })).rejects.toMatchObject({
+        data: { code: 'BAD_REQUEST', appError: { code: 'CONTRACT_TOO_LONG', maxTokens: 100 } },
+      });
+    } finally {
+      await tight.stop();
+    }
+    expect(statsBefore).toEqual(expect.any(Number));
+    expect(await simulatorCalls()).toBe(statsBefore);
+    expect(await client.credits.balance.query()).toEqual({ balance: 10, held: 0, available: 10 });
+  });
+
   it('says purchases are off when Stripe is not configured', async () => {
     const { client } = await newUser();
     await expect(client.credits.checkout.mutate({ pack: 'starter' })).rejects.toMatchObject({
@@ -255,3 +272,8 @@ describe('charging exactly once', () => {
     });
   });
 });
+
+async function simulatorCalls(): Promise<number> {
+  const res = await fetch(`${stack.model.url.replace(/\/v1\/?$/, '')}/__sim/stats`);
+  return ((await res.json()) as { calls: number }).calls;
+}
