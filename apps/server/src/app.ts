@@ -33,16 +33,30 @@ export async function buildServer({
     logger,
     // tRPC batches put many inputs in the URL.
     routerOptions: { maxParamLength: 5_000 },
-    bodyLimit: deps.config.pricing.maxUploadBytes * 5 + 1024 * 1024,
+    // JSON bodies (a pasted contract is at most 2 M characters); uploads have their own multipart limits.
+    bodyLimit: 8 * 1024 * 1024,
     // On shutdown SSE streams are cut so clients reconnect (with their last event id) to another instance.
     forceCloseConnections: true,
-    trustProxy: true,
+    // Only configured proxies may set X-Forwarded-For; otherwise anyone could dodge the rate limits.
+    trustProxy: toTrustProxy(deps.config.trustProxy),
+  });
+
+  // Unexpected errors are logged with a request id; the client gets the id, never the internals.
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) {
+      deps.log.error({ err, reqId: request.id, url: request.url }, 'request failed');
+      return reply.code(500).send({
+        error: { code: 'INTERNAL_SERVER_ERROR', message: `Something went wrong (request ${request.id}).` },
+      });
+    }
+    return reply.code(status).send({ error: { code: err.name, message: err.message } });
   });
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await app.register(rateLimit, { global: false });
   await app.register(multipart, {
-    limits: { fileSize: deps.config.pricing.maxUploadBytes, files: 10, fields: 10, fieldSize: 100_000 },
+    limits: { fileSize: deps.config.pricing.maxUploadBytes, files: 5, fields: 10, fieldSize: 100_000 },
   });
 
   await app.register(healthRoutes, { deps });
@@ -67,4 +81,9 @@ export async function buildServer({
   await app.register(webRoutes, { distDir: webDistDir });
 
   return app;
+}
+
+/** A hop count trusts that many proxies in front of us; addresses and booleans pass through. */
+function toTrustProxy(v: boolean | number | string[]) {
+  return typeof v === 'number' ? (_address: string, hop: number) => hop < v : v;
 }

@@ -14,7 +14,12 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const appError: AppErrorData | null = error.cause instanceof AppError ? error.cause.data : null;
     const { stack: _stack, ...data } = shape.data;
-    return { ...shape, data: { ...data, appError } };
+    // Unexpected errors can quote SQL and its parameters: log them (app.ts onError), never send them.
+    const message =
+      error.code === 'INTERNAL_SERVER_ERROR'
+        ? 'Something went wrong on our side; please try again.'
+        : shape.message;
+    return { ...shape, message, data: { ...data, appError } };
   },
 });
 

@@ -45,7 +45,7 @@ const packSchema = z
   )
   .min(1);
 
-const envSchema = z.object({
+const envObject = z.object({
   NODE_ENV: z.preprocess(
     emptyToUndefined,
     z.enum(['development', 'test', 'production']).default('development'),
@@ -95,10 +95,12 @@ const envSchema = z.object({
   JOB_ATTEMPTS: int(4, 1),
   JOB_BACKOFF_MS: int(5_000, 0),
   PROGRESS_EVENTS_MAXLEN: int(10_000, 100),
-  SSE_MAX_DURATION_MS: int(5 * 60_000, 1_000),
-  SSE_PING_MS: int(10_000, 100),
   SWEEPER_INTERVAL_MS: int(30_000, 100),
   /** Unset: the worker serves no metrics. Set: GET /metrics on that port (the worker has no other HTTP). */
+  /** Which proxies may set X-Forwarded-For: unset/false (none), true, a hop count, or comma-separated CIDRs. */
+  TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().default('false')),
+  /** When set, /metrics wants `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: optionalString,
   WORKER_METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).optional()),
   ANALYSIS_EXECUTION: z.preprocess(emptyToUndefined, z.enum(['queue', 'inline']).default('queue')),
   LOG_LEVEL: z.preprocess(
@@ -106,6 +108,28 @@ const envSchema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
 });
+
+// Checkout without a webhook secret would take payments whose credits never arrive.
+const envSchema = envObject.superRefine((e, ctx) => {
+  if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['STRIPE_WEBHOOK_SECRET'],
+      message:
+        'is required when STRIPE_SECRET_KEY is set (without it paid checkouts would never be credited)',
+    });
+  }
+});
+
+function parseTrustProxy(v: string): boolean | number | string[] {
+  if (v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
 
 function toConfig(e: z.infer<typeof envSchema>) {
   const tiers: PricingTier[] = [...e.PRICING_TIERS].sort((a, b) => a.maxWords - b.maxWords);
@@ -149,7 +173,8 @@ function toConfig(e: z.infer<typeof envSchema>) {
       execution: e.ANALYSIS_EXECUTION,
       metricsPort: e.WORKER_METRICS_PORT,
     },
-    sse: { maxDurationMs: e.SSE_MAX_DURATION_MS, pingMs: e.SSE_PING_MS },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -203,7 +228,7 @@ export function describeEnv(env: Env): Record<string, EnvVariableStatus> {
     }
   }
   const out: Record<string, EnvVariableStatus> = {};
-  for (const name of Object.keys(envSchema.shape)) {
+  for (const name of Object.keys(envObject.shape)) {
     out[name] = { set: emptyToUndefined(env[name]) !== undefined, problem: problems.get(name) };
   }
   return out;

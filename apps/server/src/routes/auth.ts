@@ -15,9 +15,10 @@ export const authRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { d
           : typeof request.body === 'string'
             ? request.body
             : JSON.stringify(request.body);
-      const response = await deps.auth.handler(
-        new Request(url, { method: request.method, headers: toFetchHeaders(request.headers), body }),
-      );
+      const headers = toFetchHeaders(request.headers);
+      // Better Auth rate-limits by X-Forwarded-For; hand it the address Fastify trusts (TRUST_PROXY).
+      headers.set('x-forwarded-for', request.ip);
+      const response = await deps.auth.handler(new Request(url, { method: request.method, headers, body }));
       reply.status(response.status);
       response.headers.forEach((value, key) => {
         if (key !== 'set-cookie') reply.header(key, value);

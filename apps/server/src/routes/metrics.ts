@@ -6,8 +6,8 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 
 
 /**
  * GET /metrics in the Prometheus text format. Queue depths and open subscriptions are read at scrape
- * time (gauges with collect) so they are current without a timer. Like /healthz it is unauthenticated:
- * expose it on a private network or behind the platform's proxy rules, not to the internet.
+ * time (gauges with collect) so they are current without a timer. With METRICS_TOKEN set, scrapers
+ * must send `Authorization: Bearer <token>`; without it, keep the endpoint on a private network.
  */
 export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps; registry: Registry }> = async (
   app,
@@ -32,7 +32,11 @@ export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps; registry: Regist
     },
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  const token = deps.config.metricsToken;
+  app.get('/metrics', async (req, reply) => {
+    if (token && req.headers.authorization !== `Bearer ${token}`) {
+      return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'Send the metrics token.' } });
+    }
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });

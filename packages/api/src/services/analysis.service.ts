@@ -3,6 +3,7 @@ import {
   getAnalysisForUser,
   IdempotencyConflictError,
   InsufficientCreditsError,
+  InvalidCursorError,
   listAnalyses,
   QuoteAlreadyUsedError,
   QuoteExpiredError,
@@ -67,7 +68,9 @@ export function createAnalysisService(deps: ApiDeps) {
     },
 
     async list(userId: string, input: { limit: number; cursor?: string | null }) {
-      const page = await listAnalyses(db, userId, { limit: input.limit, cursor: input.cursor ?? null });
+      const page = await listAnalyses(db, userId, { limit: input.limit, cursor: input.cursor ?? null }).catch(
+        badCursor,
+      );
       return { items: page.items.map(summaryOf), nextCursor: page.nextCursor };
     },
 
@@ -116,6 +119,13 @@ export function createAnalysisService(deps: ApiDeps) {
       }
     },
   };
+}
+
+/** A cursor the client made up (or mangled) is its mistake, not ours. */
+export function badCursor(err: unknown): never {
+  if (err instanceof InvalidCursorError)
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'Invalid cursor.' });
+  throw err;
 }
 
 function toSubmitError(err: unknown): unknown {

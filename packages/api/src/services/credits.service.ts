@@ -2,6 +2,7 @@ import { getBalance, listTransactions } from '@revmemo/db';
 import { TRPCError } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
+import { badCursor } from './analysis.service';
 
 export function createCreditsService(deps: ApiDeps) {
   const { db, config, stripe } = deps;
@@ -9,7 +10,10 @@ export function createCreditsService(deps: ApiDeps) {
     balance: (userId: string) => getBalance(db, userId),
 
     async history(userId: string, input: { limit: number; cursor?: string | null }) {
-      const page = await listTransactions(db, userId, { limit: input.limit, cursor: input.cursor ?? null });
+      const page = await listTransactions(db, userId, {
+        limit: input.limit,
+        cursor: input.cursor ?? null,
+      }).catch(badCursor);
       return {
         items: page.items.map((t) => ({
           id: String(t.id),

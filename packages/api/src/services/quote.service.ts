@@ -34,17 +34,19 @@ export function createQuoteService(deps: ApiDeps) {
     additionalContext?: string,
   ): Promise<Quote> {
     const documentText = normalizeText(text);
-    const wordCount = countWords(documentText);
-    if (wordCount === 0) {
+    const context = additionalContext ? normalizeText(additionalContext) : '';
+    if (countWords(documentText) === 0) {
       throw appError('BAD_REQUEST', 'The document has no text to analyze.', {
         code: 'DOCUMENT_UNREADABLE',
         reason: 'empty',
       });
     }
+    // The context note goes to the model with the contract, so it is priced with it.
+    const wordCount = countWords(documentText) + countWords(context);
     let credits: number;
     try {
       credits = priceForWords(wordCount, config.pricing);
-      checkTokenBudget(`${documentText}\n${additionalContext ?? ''}`, config.model.maxContextTokens);
+      checkTokenBudget(`${documentText}\n${context}`, config.model.maxContextTokens);
     } catch (err) {
       throw toQuoteError(err);
     }
@@ -55,7 +57,7 @@ export function createQuoteService(deps: ApiDeps) {
       credits,
       fileNames,
       documentText,
-      additionalContext: additionalContext?.trim() || null,
+      additionalContext: context || null,
       expiresAt: new Date(Date.now() + config.pricing.quoteTtlMs),
     });
     return {

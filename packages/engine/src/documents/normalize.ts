@@ -8,6 +8,9 @@ export function normalizeText(raw: string): string {
   return (
     raw
       .replace(/^\uFEFF/, '')
+      // NUL and other C0 controls (bad extractions) are not text, and PostgreSQL rejects NUL.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+      .replace(/[\u0000-\u0008\u000E-\u001F\u007F]/g, '')
       .replace(/\r\n?/g, '\n')
       // Soft hyphens and zero-width characters are invisible in the source but split words.
       .replace(/[\u00AD\u200B-\u200D\u2060\uFEFF]/g, '')

@@ -1,0 +1,87 @@
+import { ConfigError, parseConfig } from '@revmemo/config';
+import { countTokens } from '@revmemo/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp, trpcClient } from '../support/client';
+import { SMALL_CONTRACT } from '../support/contracts';
+import { startProductStack } from '../support/stack';
+
+/** Inputs found in review to break things: each must get a clear answer and leak nothing. */
+let stack: Awaited<ReturnType<typeof startProductStack>>;
+
+beforeAll(async () => {
+  stack = await startProductStack({ workers: 0, extraEnv: { METRICS_TOKEN: 'scrape-me' } });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('hostile or broken input', () => {
+  it('quotes text with NUL bytes (bad extractions) instead of failing with SQL in the message', async () => {
+    const user = await signUp(stack.url);
+    const client = trpcClient(stack.url, user.cookie);
+    const q = await client.analysis.quote.mutate({ text: `${SMALL_CONTRACT}\u0000\u0007 trailing` });
+    expect(q.credits).toBe(10);
+  });
+
+  it('refuses one enormous "word" (200,000 characters) with a typed error, and keeps serving', async () => {
+    const user = await signUp(stack.url);
+    const client = trpcClient(stack.url, user.cookie);
+    await expect(client.analysis.quote.mutate({ text: 'x9Kz'.repeat(50_000) })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST', appError: { code: 'CONTRACT_TOO_LONG', maxTokens: 100_000 } },
+    });
+    expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+  });
+
+  it('counts long runs in slices: never fewer tokens than the exact count', () => {
+    const run = 'Zq7'.repeat(300); // 900 characters, no spaces
+    const sliced = countTokens(`intro ${run} outro`);
+    expect(sliced).toBeGreaterThanOrEqual(countTokens('intro outro') + Math.ceil(run.length / 16));
+  });
+
+  it('answers a made-up list cursor with BAD_REQUEST, not an internal error', async () => {
+    const user = await signUp(stack.url);
+    const client = trpcClient(stack.url, user.cookie);
+    await expect(client.analysis.list.query({ cursor: 'not-a-cursor' })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+    });
+    await expect(client.credits.history.query({ cursor: '!!' })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+    });
+  });
+
+  it('keeps /metrics behind METRICS_TOKEN when one is set', async () => {
+    expect((await fetch(`${stack.url}/metrics`)).status).toBe(401);
+    const ok = await fetch(`${stack.url}/metrics`, { headers: { authorization: 'Bearer scrape-me' } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('revmemo_jobs');
+  });
+
+  it('ignores a spoofed X-Forwarded-For unless TRUST_PROXY says which proxy to believe', async () => {
+    // 60 auth requests a minute per address: rotating the header must not buy more.
+    let limited = 0;
+    for (let i = 0; i < 70; i++) {
+      const res = await fetch(`${stack.url}/api/auth/get-session`, {
+        headers: { 'x-forwarded-for': `10.0.${i}.1` },
+      });
+      if (res.status === 429) limited++;
+    }
+    expect(limited).toBeGreaterThan(0);
+  });
+
+  it('refuses Stripe checkout without a webhook secret at start: the payment could never be credited', () => {
+    const base = {
+      DATABASE_URL: 'postgres://u@h/d',
+      REDIS_URL: 'redis://h:1',
+      OPENAI_API_KEY: 'k',
+      STRIPE_SECRET_KEY: 'sk_live_x',
+    };
+    expect(() => parseConfig(base)).toThrow(ConfigError);
+    try {
+      parseConfig(base);
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        'STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set (without it paid checkouts would never be credited)',
+      ]);
+    }
+  });
+});
