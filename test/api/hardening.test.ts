@@ -1,8 +1,10 @@
 import { ConfigError, parseConfig } from '@revmemo/config';
+import { startRedis } from '@revmemo/devstack';
 import { countTokens } from '@revmemo/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, trpcClient } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
+import { startServer } from '../support/processes';
 import { startProductStack } from '../support/stack';
 
 /** Inputs found in review to break things: each must get a clear answer and leak nothing. */
@@ -82,6 +84,23 @@ describe('hostile or broken input', () => {
       expect((err as ConfigError).problems).toEqual([
         'STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set (without it paid checkouts would never be credited)',
       ]);
+    }
+  });
+});
+
+describe('when Redis goes away', () => {
+  it('/readyz answers 503 naming Redis within seconds instead of hanging', async () => {
+    const redis = await startRedis({});
+    const server = await startServer({ ...stack.env, REDIS_URL: redis.url, PORT: '' });
+    try {
+      await redis.stop();
+      const started = Date.now();
+      const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(15_000) });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ checks: { redis: false, postgres: true } });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await server.stop(3_000);
     }
   });
 });

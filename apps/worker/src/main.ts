@@ -33,6 +33,12 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down: finishing the current stage, then handing jobs back');
+  // Past the platform's usual 30 s grace nothing good happens: a stuck close (Redis gone) must not
+  // keep the process; an unfinished job is then picked up again as stalled.
+  setTimeout(() => {
+    log.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, 28_000).unref();
   try {
     await runtime.stop();
     await metricsServer?.close();

@@ -11,6 +11,7 @@ import {
 } from '@revmemo/queue';
 import Stripe from 'stripe';
 import { type Auth, createAuth } from './auth';
+import { withTimeout } from './timeout';
 
 export interface Logger {
   info(obj: object | string, msg?: string): void;
@@ -102,7 +103,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
           () => true,
           () => false,
         ),
-        commands.ping().then(
+        withTimeout(commands.ping(), 2_000, 'redis ping').then(
           (r) => r === 'PONG',
           () => false,
         ),
@@ -110,7 +111,9 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
           (m) => m.current && m.memoContent,
           () => false,
         ),
-        anyWorkerAlive(commands, config.queue.prefix).catch(() => false),
+        withTimeout(anyWorkerAlive(commands, config.queue.prefix), 2_000, 'heartbeat scan').catch(
+          () => false,
+        ),
       ]);
       return { postgres, redis, migrations, workers };
     },

@@ -15,6 +15,7 @@ import { enqueueAnalysis, followProgress } from '@revmemo/queue';
 import { TRPCError, tracked } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
+import { withTimeout } from '../timeout';
 import { detailOf, snapshotOf, summaryOf } from './analysis.view';
 
 /** The rules of submitting, reading, canceling and watching analyses; repositories hold the queries. */
@@ -30,10 +31,14 @@ export function createAnalysisService(deps: ApiDeps) {
 
   async function enqueue(analysisId: string) {
     try {
-      await enqueueAnalysis(queue, analysisId, {
-        attempts: config.queue.attempts,
-        backoffMs: config.queue.backoffMs,
-      });
+      await withTimeout(
+        enqueueAnalysis(queue, analysisId, {
+          attempts: config.queue.attempts,
+          backoffMs: config.queue.backoffMs,
+        }),
+        3_000,
+        'enqueue',
+      );
     } catch (err) {
       // The row is committed as `queued`; the worker's sweeper re-drives analyses with no job.
       log.error({ err, analysisId }, 'enqueue failed; the sweeper will retry it');
@@ -93,9 +98,14 @@ export function createAnalysisService(deps: ApiDeps) {
           },
         );
       }
-      await queue.remove(analysisId).catch(() => 0); // an active job is locked; its worker stops itself
+      await withTimeout(queue.remove(analysisId), 3_000, 'job removal').catch(() => 0); // an active job is locked; its worker stops itself
       const after = await ownedOrNotFound(userId, row.analysisId);
-      await publisher.publish({ ...snapshotOf(after), kind: 'canceled' });
+      // The cancel is committed; a follower that misses this event reads the final state from Postgres.
+      await withTimeout(
+        publisher.publish({ ...snapshotOf(after), kind: 'canceled' }),
+        3_000,
+        'publish',
+      ).catch((err: unknown) => log.warn({ err, analysisId }, 'cancel event not published'));
       return summaryOf(after);
     },
 
