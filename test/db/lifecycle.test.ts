@@ -49,6 +49,26 @@ const charges = async (memoUuid: string) =>
   raw`select amount, balance_after from credit_transactions where memo_uuid = ${memoUuid} and reason = 'analysis_charge'`;
 
 describe('analysis lifecycle', () => {
+  it('fences a stale run: after a takeover its progress and its release write nothing', async () => {
+    const { analysisId, memoUuid } = await submitted();
+    const stale = await markRunning(db, analysisId); // attempt 1 stalls...
+    const live = await markRunning(db, analysisId); // ...and attempt 2 takes over
+    const progress = { stage: 'price', percent: 42, message: 'Determining the transaction price' };
+    expect(await updateProgress(db, analysisId, { ...progress, attempt: stale?.attempts })).toBe(false);
+    expect(await updateProgress(db, analysisId, { ...progress, attempt: live?.attempts })).toBe(true);
+    expect(
+      await releaseAnalysis(db, {
+        analysisId,
+        status: 'failed',
+        errorMessage: 'stale',
+        attempt: stale?.attempts,
+      }),
+    ).toBe('superseded');
+    expect((await getAnalysis(db, analysisId))?.status).toBe('running');
+    expect(await captureAnalysis(db, { analysisId, memoContent: '# memo', usage })).toBe('captured');
+    expect(await charges(memoUuid)).toHaveLength(1);
+  });
+
   it('markRunning counts attempts, keeps the first run start, and is null once terminal', async () => {
     const { analysisId } = await submitted();
     const first = await markRunning(db, analysisId);

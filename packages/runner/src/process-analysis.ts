@@ -130,14 +130,26 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       if (deps.stopping.aborted) throw new HandBack('worker shutting down');
       stage = next;
       if (
-        !(await updateProgress(db, analysisId, { stage: next, percent: stageInfo(next).percent, message }))
+        !(await updateProgress(db, analysisId, {
+          stage: next,
+          percent: stageInfo(next).percent,
+          message,
+          attempt: running.attempts,
+        }))
       ) {
-        throw new NoLongerRunning('analysis is no longer running'); // canceled (or finished elsewhere)
+        throw new NoLongerRunning('analysis is no longer running'); // canceled, finished, or taken over by a newer run
       }
       await publish(log, stageEvent(analysisId, next, message));
     };
     const noteRetry = async (at: PipelineStage, message: string) => {
-      if (await updateProgress(db, analysisId, { stage: at, percent: stageInfo(at).percent, message })) {
+      if (
+        await updateProgress(db, analysisId, {
+          stage: at,
+          percent: stageInfo(at).percent,
+          message,
+          attempt: running.attempts,
+        })
+      ) {
         await publish(log, stageEvent(analysisId, at, message));
       }
     };
@@ -190,7 +202,12 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
         analysisId,
         status: 'failed',
         errorMessage: failure.userMessage,
+        attempt: running.attempts,
       });
+      if (released === 'superseded') {
+        log.warn({ err }, 'a newer run owns this analysis; leaving it alone');
+        throw err;
+      }
       if (released === 'released') deps.metrics?.releases.inc({ by: 'handler' });
       await publishStored(log, analysisId);
       log.error({ err }, 'analysis failed');

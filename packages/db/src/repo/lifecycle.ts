@@ -38,6 +38,11 @@ export interface ProgressUpdate {
   stage: string;
   percent: number;
   message: string;
+  /**
+   * The run's attempt number (from markRunning). A run whose job was taken over after a stall
+   * writes nothing and learns it should stop: the newer attempt owns the analysis.
+   */
+  attempt?: number;
 }
 
 /** Saves the progress snapshot; false once the analysis is no longer running (a late write is dropped). */
@@ -52,7 +57,13 @@ export async function updateProgress(db: Db, analysisId: string, p: ProgressUpda
       progressMessage: p.message,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(analyses.analysisId, analysisId), eq(analyses.status, 'running')))
+    .where(
+      and(
+        eq(analyses.analysisId, analysisId),
+        eq(analyses.status, 'running'),
+        p.attempt === undefined ? undefined : eq(analyses.attempts, p.attempt),
+      ),
+    )
     .returning({ analysisId: analyses.analysisId });
   return rows.length > 0;
 }
@@ -80,6 +91,7 @@ async function lockAnalysis(tx: Db, analysisId: string) {
       userId: analyses.userId,
       status: analyses.status,
       quotedCredits: analyses.quotedCredits,
+      attempts: analyses.attempts,
     })
     .from(analyses)
     .where(eq(analyses.analysisId, analysisId))
@@ -160,13 +172,20 @@ export interface ReleaseInput {
   analysisId: string;
   status: 'failed' | 'canceled';
   errorMessage: string;
+  /** Fences a worker's release to its own run (see ProgressUpdate.attempt); a cancel leaves it unset. */
+  attempt?: number;
 }
 
 /** Failure or cancel: nothing is charged; the hold is released in ONE transaction. No ledger row. */
-export async function releaseAnalysis(db: Db, input: ReleaseInput): Promise<'released' | 'already-terminal'> {
+export async function releaseAnalysis(
+  db: Db,
+  input: ReleaseInput,
+): Promise<'released' | 'already-terminal' | 'superseded'> {
   return db.transaction(async (tx) => {
     const a = await lockAnalysis(tx, input.analysisId);
     if (!isActive(a.status)) return 'already-terminal';
+    // A stale run (its job stalled and was re-run) must not fail the analysis the newer run is completing.
+    if (input.attempt !== undefined && a.attempts !== input.attempt) return 'superseded';
 
     await tx
       .update(analyses)
