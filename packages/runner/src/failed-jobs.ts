@@ -5,9 +5,10 @@ import type { RuntimeMetrics } from './metrics';
 import { eventFromRow } from './progress';
 
 /**
- * For jobs BullMQ fails without our handler deciding it (stalled past maxStalledCount, an invalid
- * payload): the analysis would otherwise stay `running` with its credits held forever. The handler's
- * own failures already released it, and release is a no-op on a terminal analysis.
+ * For jobs that end failed without our handler releasing them (a worker that fails a job it no longer
+ * runs, an invalid payload): the analysis would otherwise stay `running` with its credits held. Jobs
+ * failed by another process's stall check emit no 'failed' event here; the sweeper releases those.
+ * The handler's own failures already released; release is a no-op on a terminal analysis.
  */
 export async function releaseFailedJob(
   deps: { db: Db; publisher: ProgressPublisher; log: Log; metrics?: RuntimeMetrics },
