@@ -81,7 +81,11 @@ describe('pnpm dev', () => {
   it('starts everything from nothing, prints the URL, and Ctrl-C (SIGINT to the terminal group) leaves no process behind', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'revmemo-dev-'));
     const port = await freePort();
-    const dev = await startDev('pnpm', ['dev'], { REVMEMO_DATA_DIR: dataDir, PORT: String(port) });
+    const dev = await startDev('pnpm', ['dev'], {
+      REVMEMO_DATA_DIR: dataDir,
+      PORT: String(port),
+      REVMEMO_DEV_WEB: 'off',
+    });
     await dev.waitFor(/Revmemo is running at http:\/\/localhost:\d+/, 120_000);
     await dev.waitFor(/Worker started\. Waiting for jobs on queue/, 30_000);
     expect(dev.output()).toContain('SIMULATED');
@@ -100,6 +104,8 @@ describe('pnpm dev', () => {
     const dev = await startDev(process.execPath, ['--import', 'tsx', 'packages/devstack/src/cli/dev.ts'], {
       REVMEMO_DATA_DIR: dataDir,
       PORT: String(port),
+      // Other test files serve apps/web/dist right now; rebuilding it would pull it from under them.
+      REVMEMO_DEV_WEB: 'off',
     });
     await dev.waitFor(/Revmemo is running at http:\/\/localhost:\d+/, 120_000);
     await dev.waitFor(/Worker started\. Waiting for jobs on queue/, 30_000);

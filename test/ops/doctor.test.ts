@@ -12,7 +12,12 @@ let env: Record<string, string>;
 beforeAll(async () => {
   stack = await startProductStack();
   // Everything a production deployment sets, so nothing is merely "optional and unset".
-  env = { ...stack.env, WEBSITE_URL: stack.url, STRIPE_SECRET_KEY: 'sk_test_doctor' };
+  env = {
+    ...stack.env,
+    WEBSITE_URL: stack.url,
+    STRIPE_SECRET_KEY: 'sk_test_doctor',
+    STRIPE_WEBHOOK_SECRET: 'whsec_doctor',
+  };
 });
 afterAll(async () => {
   await stack?.stop();
@@ -47,6 +52,13 @@ describe('pnpm ops doctor', () => {
     const r = await runOps(['doctor'], rest);
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/^! STRIPE_SECRET_KEY: unset: credit purchases are off$/m);
+  });
+
+  it('flags Stripe keys without a webhook secret: payments would never be credited', async () => {
+    const { STRIPE_WEBHOOK_SECRET: _unset, ...rest } = env;
+    const r = await runOps(['doctor'], rest);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/^✗ STRIPE_WEBHOOK_SECRET: is required when STRIPE_SECRET_KEY is set/m);
   });
 
   it('with Redis stopped: the Redis line is ✗ with its hint, exit non-zero', async () => {

