@@ -1,34 +1,9 @@
-import {
-  type AnalysisStatus,
-  type ProgressSnapshot,
-  type StageId,
-  stageIds,
-  stageInfo,
-} from '@revmemo/contracts';
+import { type AnalysisStatus, type ProgressSnapshot, snapshotFromStored } from '@revmemo/contracts';
 import type { AnalysisRow, AnalysisSummary } from '@revmemo/db';
 
 /** The progress-bar state of an analysis as stored in Postgres. */
 export function snapshotOf(row: AnalysisSummary): ProgressSnapshot {
-  const status = row.status as AnalysisStatus;
-  const stored = stageIds.includes(row.progressStage as StageId) ? (row.progressStage as StageId) : null;
-  const stage: StageId = status === 'completed' ? 'done' : (stored ?? 'queued');
-  const message =
-    status === 'completed'
-      ? 'The memo is ready.'
-      : status === 'failed'
-        ? (row.errorMessage ?? 'The analysis failed.')
-        : status === 'canceled'
-          ? 'The analysis was canceled. Nothing was charged.'
-          : row.progressMessage || stageInfo(stage).label;
-  return {
-    analysisId: row.analysisId,
-    status,
-    stage,
-    percent: status === 'completed' ? 100 : (row.progressPercent ?? stageInfo(stage).percent),
-    message,
-    at: (row.completedAt ?? row.updatedAt ?? row.startedAt).toISOString(),
-    errorMessage: row.errorMessage ?? null,
-  };
+  return snapshotFromStored(row);
 }
 
 export function summaryOf(row: AnalysisSummary) {
