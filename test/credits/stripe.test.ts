@@ -151,3 +151,38 @@ describe('buying credits with Stripe Checkout', () => {
     expect((await client.credits.balance.query()).balance).toBe(before.balance + 50);
   });
 });
+
+describe('coming back from Checkout', () => {
+  it('credits a paid session from the success page once, even when the webhook also arrives', async () => {
+    const user = await signUp(stack.url);
+    const client = trpcClient(stack.url, user.cookie);
+    const userId = await userIdOf(user.email);
+    const before = await client.credits.balance.query();
+    const { sessionId } = await client.credits.checkout.mutate({ pack: 'starter' });
+
+    // Back from Checkout before paying (or before Stripe settled): nothing yet.
+    expect(await client.credits.confirmCheckout.mutate({ sessionId })).toEqual({ status: 'pending' });
+    stripeApi.markPaid(sessionId);
+    expect(await client.credits.confirmCheckout.mutate({ sessionId })).toEqual({ status: 'credited' });
+    expect(await client.credits.confirmCheckout.mutate({ sessionId })).toEqual({
+      status: 'already-credited',
+    });
+    // The webhook for the same session arrives later and credits nothing more.
+    const late = await postWebhook(checkoutEvent({ sessionId, userId, credits: 50 }));
+    expect(await late.json()).toMatchObject({ outcome: 'duplicate' });
+    expect((await client.credits.balance.query()).balance).toBe(before.balance + 50);
+  });
+
+  it("refuses to confirm another user's session", async () => {
+    const alice = trpcClient(stack.url, (await signUp(stack.url)).cookie);
+    const bob = trpcClient(stack.url, (await signUp(stack.url)).cookie);
+    const { sessionId } = await alice.credits.checkout.mutate({ pack: 'starter' });
+    stripeApi.markPaid(sessionId);
+    await expect(bob.credits.confirmCheckout.mutate({ sessionId })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+    await expect(bob.credits.confirmCheckout.mutate({ sessionId: 'cs_test_missing' })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+  });
+});

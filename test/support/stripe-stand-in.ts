@@ -15,6 +15,7 @@ export interface RecordedStripeRequest {
  */
 export async function startStripeStandIn() {
   const requests: RecordedStripeRequest[] = [];
+  const sessions = new Map<string, Record<string, unknown>>();
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const form = new URLSearchParams(body);
@@ -33,23 +34,28 @@ export async function startStripeStandIn() {
         const m = /^metadata\[(.+)\]$/.exec(k);
         if (m?.[1]) metadata[m[1]] = v;
       }
-      res.end(
-        JSON.stringify({
-          id,
-          object: 'checkout.session',
-          mode: form.get('mode'),
-          status: 'open',
-          payment_status: 'unpaid',
-          client_reference_id: form.get('client_reference_id'),
-          customer_email: form.get('customer_email'),
-          metadata,
-          amount_total: Number(form.get('line_items[0][price_data][unit_amount]')),
-          currency: form.get('line_items[0][price_data][currency]'),
-          success_url: form.get('success_url'),
-          cancel_url: form.get('cancel_url'),
-          url: `https://checkout.stripe.test/c/pay/${id}`,
-        }),
-      );
+      const session = {
+        id,
+        object: 'checkout.session',
+        mode: form.get('mode'),
+        status: 'open',
+        payment_status: 'unpaid',
+        client_reference_id: form.get('client_reference_id'),
+        customer_email: form.get('customer_email'),
+        metadata,
+        amount_total: Number(form.get('line_items[0][price_data][unit_amount]')),
+        currency: form.get('line_items[0][price_data][currency]'),
+        success_url: form.get('success_url'),
+        cancel_url: form.get('cancel_url'),
+        url: `https://checkout.stripe.test/c/pay/${id}`,
+      };
+      sessions.set(id, session);
+      res.end(JSON.stringify(session));
+      return;
+    }
+    const retrieve = /^\/v1\/checkout\/sessions\/([^/?]+)/.exec(req.url ?? '');
+    if (req.method === 'GET' && retrieve?.[1] && sessions.has(retrieve[1])) {
+      res.end(JSON.stringify(sessions.get(retrieve[1])));
       return;
     }
     res.statusCode = 404;
@@ -67,6 +73,12 @@ export async function startStripeStandIn() {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    /** What Stripe's hosted page does when the customer pays. */
+    markPaid(id: string) {
+      const session = sessions.get(id);
+      if (!session) throw new Error(`no session ${id}`);
+      Object.assign(session, { status: 'complete', payment_status: 'paid' });
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -8,3 +8,4 @@ export const HistoryInputSchema = z.object({
   cursor: z.string().nullish(),
 });
 export const CheckoutInputSchema = z.object({ pack: z.string().min(1).max(64) });
+export const ConfirmCheckoutInputSchema = z.object({ sessionId: z.string().min(1).max(255) });

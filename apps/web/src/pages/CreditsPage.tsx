@@ -1,9 +1,9 @@
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { userErrorFrom } from '../lib/errors';
 import { credits, dateTime, nf, usd } from '../lib/format';
 import { Link, useLocation } from '../lib/router';
-import { trpc } from '../lib/trpc';
+import { queryClient, trpc } from '../lib/trpc';
 
 const REASONS: Record<string, string> = {
   purchase: 'Purchase',
@@ -26,6 +26,18 @@ export function CreditsPage() {
     ),
   );
   const buy = useMutation(trpc.credits.checkout.mutationOptions());
+  // Back from Checkout: ask the server to look the session up at Stripe, so the credits appear without
+  // waiting for the webhook (both paths credit a session once).
+  const sessionId = new URLSearchParams(search).get('session_id');
+  const confirm = useMutation(
+    trpc.credits.confirmCheckout.mutationOptions({
+      onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.credits.pathKey() }),
+    }),
+  );
+  const { mutate: confirmCheckout } = confirm;
+  useEffect(() => {
+    if (checkout === 'success' && sessionId) confirmCheckout({ sessionId });
+  }, [checkout, sessionId, confirmCheckout]);
   const [buyError, setBuyError] = useState<string | null>(null);
   const [pendingPack, setPendingPack] = useState<string | null>(null);
 

@@ -1,4 +1,4 @@
-import { CheckoutInputSchema, HistoryInputSchema } from '@revmemo/contracts';
+import { CheckoutInputSchema, ConfirmCheckoutInputSchema, HistoryInputSchema } from '@revmemo/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { createCreditsService } from '../services/credits.service';
 import { protectedProcedure } from '../trpc';
@@ -11,6 +11,10 @@ export const creditsRouter = {
     .query(({ ctx, input }) => createCreditsService(ctx.deps).history(ctx.user.id, input)),
 
   packs: protectedProcedure.query(({ ctx }) => createCreditsService(ctx.deps).packs()),
+
+  confirmCheckout: protectedProcedure
+    .input(ConfirmCheckoutInputSchema)
+    .mutation(({ ctx, input }) => createCreditsService(ctx.deps).confirmCheckout(ctx.user, input.sessionId)),
 
   checkout: protectedProcedure
     .input(CheckoutInputSchema)

@@ -1,4 +1,4 @@
-import { getBalance, listTransactions } from '@revmemo/db';
+import { applyStripePurchase, getBalance, listTransactions } from '@revmemo/db';
 import { TRPCError } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
@@ -32,7 +32,38 @@ export function createCreditsService(deps: ApiDeps) {
       return { enabled: stripe !== null, packs: config.stripe.packs };
     },
 
-    /** A Stripe Checkout Session for one credit pack; credits arrive through the webhook, never here. */
+    /**
+     * The return from Checkout: the webhook may lag, so the success page asks Stripe for the session
+     * and credits a paid one itself. Deduplicated by session id with the webhook, so both may run.
+     */
+    async confirmCheckout(user: { id: string }, sessionId: string) {
+      if (!stripe) {
+        throw appError('PRECONDITION_FAILED', 'Purchases are off on this server.', {
+          code: 'PURCHASES_DISABLED',
+        });
+      }
+      const session = await stripe.checkout.sessions.retrieve(sessionId).catch(() => null);
+      // Someone else's session looks exactly like a missing one.
+      if (!session || session.metadata?.userId !== user.id) {
+        throw new TRPCError({ code: 'NOT_FOUND', message: 'No such checkout session.' });
+      }
+      if (session.payment_status !== 'paid') return { status: 'pending' as const };
+      const credits = Number(session.metadata?.credits);
+      if (!Number.isInteger(credits) || credits <= 0) {
+        throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Checkout session without credits.' });
+      }
+      const outcome = await applyStripePurchase(db, {
+        eventId: `return:${session.id}`,
+        eventType: 'checkout.session.return',
+        sessionId: session.id,
+        userId: user.id,
+        credits,
+        description: `Purchased ${credits} credits (${session.metadata?.packId ?? 'pack'})`,
+      });
+      return { status: outcome === 'credited' ? ('credited' as const) : ('already-credited' as const) };
+    },
+
+    /** A Stripe Checkout Session for one credit pack; credits arrive through the webhook or confirmCheckout. */
     async checkout(user: { id: string; email: string }, packId: string) {
       if (!stripe) {
         throw appError(
