@@ -1,7 +1,6 @@
 import {
   applyStripePurchase,
   checkLedgerInvariants,
-  type Db,
   DuplicateLedgerEntryError,
   ensureAccount,
   getBalance,
@@ -13,30 +12,13 @@ import {
   releaseAnalysis,
   submitAnalysis,
 } from '@revmemo/db';
-import postgres from 'postgres';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/harness';
-import { createUser, makeQuote, newKey } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { createUser, makeQuote, newKey, useLedgerDatabase } from './fixtures';
 
-let env: Awaited<ReturnType<typeof freshDatabase>>;
-let db: Db;
-let raw: postgres.Sql;
-
-beforeAll(async () => {
-  env = await freshDatabase();
-  db = env.db;
-  raw = postgres(env.url, { max: 2, onnotice: () => undefined });
-});
-afterAll(async () => {
-  await raw?.end();
-  await env?.close();
-});
-afterEach(async () => {
-  expect(await checkLedgerInvariants(db)).toEqual([]);
-});
+const t = useLedgerDatabase();
 
 const purchase = (userId: string, eventId: string, sessionId: string, credits = 250) =>
-  applyStripePurchase(db, {
+  applyStripePurchase(t.db, {
     eventId,
     eventType: 'checkout.session.completed',
     sessionId,
@@ -47,23 +29,23 @@ const purchase = (userId: string, eventId: string, sessionId: string, credits = 
 
 describe('credits', () => {
   it('a redelivered Stripe event credits once', async () => {
-    const userId = await createUser(db);
+    const userId = await createUser(t.db);
     const results = await Promise.all(Array.from({ length: 5 }, () => purchase(userId, 'evt_1', 'cs_1')));
     expect(results.filter((r) => r === 'credited')).toHaveLength(1);
     expect(await purchase(userId, 'evt_1', 'cs_1')).toBe('duplicate');
-    expect(await getBalance(db, userId)).toEqual({ balance: 250, held: 0, available: 250 });
+    expect(await getBalance(t.db, userId)).toEqual({ balance: 250, held: 0, available: 250 });
   });
 
   it('two different events for one Checkout session credit once and both events are recorded', async () => {
-    const userId = await createUser(db);
+    const userId = await createUser(t.db);
     expect(await purchase(userId, 'evt_completed', 'cs_2')).toBe('credited');
     expect(await purchase(userId, 'evt_async_succeeded', 'cs_2')).toBe('duplicate');
-    expect(await getBalance(db, userId)).toMatchObject({ balance: 250 });
+    expect(await getBalance(t.db, userId)).toMatchObject({ balance: 250 });
     const events =
-      await raw`select event_id from stripe_events where event_id in ('evt_completed', 'evt_async_succeeded') order by 1`;
+      await t.raw`select event_id from stripe_events where event_id in ('evt_completed', 'evt_async_succeeded') order by 1`;
     expect(events.map((e) => e.event_id)).toEqual(['evt_async_succeeded', 'evt_completed']);
     const [entry] =
-      await raw`select reason, amount, balance_after, stripe_event_id from credit_transactions where stripe_checkout_session_id = 'cs_2'`;
+      await t.raw`select reason, amount, balance_after, stripe_event_id from credit_transactions where stripe_checkout_session_id = 'cs_2'`;
     expect(entry).toEqual({
       reason: 'purchase',
       amount: 250,
@@ -73,20 +55,20 @@ describe('credits', () => {
   });
 
   it('grants and negative adjustments keep balance_after and never dip into held credits', async () => {
-    const userId = await createUser(db, 50);
-    await submitAnalysis(db, {
+    const userId = await createUser(t.db, 50);
+    await submitAnalysis(t.db, {
       userId,
-      quoteId: (await makeQuote(db, userId, 30)).quoteId,
+      quoteId: (await makeQuote(t.db, userId, 30)).quoteId,
       idempotencyKey: newKey(),
     });
-    const entry = await grantCredits(db, {
+    const entry = await grantCredits(t.db, {
       userId,
       amount: -20,
       reason: 'adjustment',
       description: 'correction',
     });
     expect(entry).toMatchObject({ amount: -20, balanceAfter: 30, reason: 'adjustment' });
-    const err = await grantCredits(db, {
+    const err = await grantCredits(t.db, {
       userId,
       amount: -1,
       reason: 'adjustment',
@@ -94,31 +76,31 @@ describe('credits', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InsufficientCreditsError);
     expect(err).toMatchObject({ required: 1, available: 0, shortfall: 1 });
-    expect(await getBalance(db, userId)).toEqual({ balance: 30, held: 30, available: 0 });
+    expect(await getBalance(t.db, userId)).toEqual({ balance: 30, held: 30, available: 0 });
     await expect(
-      grantCredits(db, { userId, amount: 0, reason: 'adjustment', description: 'zero' }),
+      grantCredits(t.db, { userId, amount: 0, reason: 'adjustment', description: 'zero' }),
     ).rejects.toBeInstanceOf(RangeError);
   });
 
   it('a second refund for the same memo is a DuplicateLedgerEntryError and changes nothing', async () => {
-    const userId = await createUser(db, 10);
+    const userId = await createUser(t.db, 10);
     const memoUuid = '11111111-1111-4111-8111-111111111111';
-    await grantCredits(db, { userId, amount: 5, reason: 'refund', description: 'goodwill', memoUuid });
+    await grantCredits(t.db, { userId, amount: 5, reason: 'refund', description: 'goodwill', memoUuid });
     await expect(
-      grantCredits(db, { userId, amount: 5, reason: 'refund', description: 'again', memoUuid }),
+      grantCredits(t.db, { userId, amount: 5, reason: 'refund', description: 'again', memoUuid }),
     ).rejects.toBeInstanceOf(DuplicateLedgerEntryError);
-    expect(await getBalance(db, userId)).toMatchObject({ balance: 15 });
+    expect(await getBalance(t.db, userId)).toMatchObject({ balance: 15 });
   });
 
   it('concurrent grants serialize on the account: balance_after forms a chain', async () => {
-    const userId = await createUser(db);
+    const userId = await createUser(t.db);
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        grantCredits(db, { userId, amount: i + 1, reason: 'adjustment', description: `g${i}` }),
+        grantCredits(t.db, { userId, amount: i + 1, reason: 'adjustment', description: `g${i}` }),
       ),
     );
     const rows =
-      await raw`select amount, balance_after from credit_transactions where user_id = ${userId} order by id`;
+      await t.raw`select amount, balance_after from credit_transactions where user_id = ${userId} order by id`;
     let running = 0;
     for (const r of rows) {
       running += r.amount as number;
@@ -128,88 +110,90 @@ describe('credits', () => {
   });
 
   it('the database rejects held > balance, negative balances, unknown reasons and statuses by itself', async () => {
-    const userId = await createUser(db, 10);
-    await expect(raw`update credit_accounts set held = 11 where user_id = ${userId}`).rejects.toMatchObject({
-      code: '23514',
-      constraint_name: 'credit_accounts_held_within_balance',
-    });
+    const userId = await createUser(t.db, 10);
+    await expect(t.raw`update credit_accounts set held = 11 where user_id = ${userId}`).rejects.toMatchObject(
+      {
+        code: '23514',
+        constraint_name: 'credit_accounts_held_within_balance',
+      },
+    );
     await expect(
-      raw`update credit_accounts set balance = -1, held = 0 where user_id = ${userId}`,
+      t.raw`update credit_accounts set balance = -1, held = 0 where user_id = ${userId}`,
     ).rejects.toMatchObject({
       code: '23514',
     });
     await expect(
-      raw`insert into credit_transactions (user_id, reason, amount, balance_after) values (${userId}, 'gift', 1, 11)`,
+      t.raw`insert into credit_transactions (user_id, reason, amount, balance_after) values (${userId}, 'gift', 1, 11)`,
     ).rejects.toMatchObject({ code: '23514', constraint_name: 'credit_transactions_reason_check' });
-    const { analysis } = await submitAnalysis(db, {
+    const { analysis } = await submitAnalysis(t.db, {
       userId,
-      quoteId: (await makeQuote(db, userId, 5)).quoteId,
+      quoteId: (await makeQuote(t.db, userId, 5)).quoteId,
       idempotencyKey: newKey(),
     });
     await expect(
-      raw`update analyses set status = 'paused' where analysis_id = ${analysis.analysisId}`,
+      t.raw`update analyses set status = 'paused' where analysis_id = ${analysis.analysisId}`,
     ).rejects.toMatchObject({
       code: '23514',
       constraint_name: 'analyses_status_check',
     });
-    await releaseAnalysis(db, {
+    await releaseAnalysis(t.db, {
       analysisId: analysis.analysisId,
       status: 'canceled',
       errorMessage: 'test over',
     });
-    expect(await getBalance(db, userId)).toEqual({ balance: 10, held: 0, available: 10 });
+    expect(await getBalance(t.db, userId)).toEqual({ balance: 10, held: 0, available: 10 });
   });
 
   it('a second analysis_charge for one memo violates the unique (memo_uuid, reason) guard', async () => {
-    const userId = await createUser(db, 10);
+    const userId = await createUser(t.db, 10);
     const memo = '22222222-2222-4222-8222-222222222222';
-    await raw.begin(async (tx) => {
+    await t.raw.begin(async (tx) => {
       await tx`insert into credit_transactions (user_id, memo_uuid, reason, amount, balance_after) values (${userId}, ${memo}, 'analysis_charge', -1, 9)`;
       await tx`update credit_accounts set balance = 9 where user_id = ${userId}`;
     });
     await expect(
-      raw`insert into credit_transactions (user_id, memo_uuid, reason, amount, balance_after) values (${userId}, ${memo}, 'analysis_charge', -1, 8)`,
+      t.raw`insert into credit_transactions (user_id, memo_uuid, reason, amount, balance_after) values (${userId}, ${memo}, 'analysis_charge', -1, 8)`,
     ).rejects.toMatchObject({ code: '23505', constraint_name: 'credit_transactions_memo_reason_unique' });
   });
 
   it('checkLedgerInvariants reports a balance changed outside the ledger and a held mismatch', async () => {
-    const userId = await createUser(db, 10);
-    await raw`update credit_accounts set balance = 12, held = 1 where user_id = ${userId}`;
-    const problems = await checkLedgerInvariants(db);
+    const userId = await createUser(t.db, 10);
+    await t.raw`update credit_accounts set balance = 12, held = 1 where user_id = ${userId}`;
+    const problems = await checkLedgerInvariants(t.db);
     expect(problems).toEqual(
       expect.arrayContaining([
         `account ${userId}: balance 12 != ledger sum 10`,
         `account ${userId}: held 1 != open holds 0`,
       ]),
     );
-    await raw`update credit_accounts set balance = 10, held = 0 where user_id = ${userId}`;
+    await t.raw`update credit_accounts set balance = 10, held = 0 where user_id = ${userId}`;
   });
 
   it('ensureAccount is idempotent and concurrent-safe', async () => {
-    const userId = await createUser(db);
-    const rows = await Promise.all(Array.from({ length: 5 }, () => ensureAccount(db, userId)));
+    const userId = await createUser(t.db);
+    const rows = await Promise.all(Array.from({ length: 5 }, () => ensureAccount(t.db, userId)));
     expect(rows.every((r) => r.balance === 0 && r.held === 0)).toBe(true);
   });
 });
 
 describe('pagination', () => {
   it('listAnalyses pages newest first with an opaque cursor and no large columns', async () => {
-    const userId = await createUser(db, 1000);
+    const userId = await createUser(t.db, 1000);
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
-      const { analysis } = await submitAnalysis(db, {
+      const { analysis } = await submitAnalysis(t.db, {
         userId,
-        quoteId: (await makeQuote(db, userId, 10)).quoteId,
+        quoteId: (await makeQuote(t.db, userId, 10)).quoteId,
         idempotencyKey: newKey(),
       });
       ids.push(analysis.analysisId);
     }
     // Same submission instant for two rows: the analysis_id tiebreak keeps the order total.
-    await raw`update analyses set started_at = (select started_at from analyses where analysis_id = ${ids[3] ?? ''}) where analysis_id = ${ids[4] ?? ''}`;
+    await t.raw`update analyses set started_at = (select started_at from analyses where analysis_id = ${ids[3] ?? ''}) where analysis_id = ${ids[4] ?? ''}`;
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof listAnalyses>> = await listAnalyses(db, userId, {
+      const page: Awaited<ReturnType<typeof listAnalyses>> = await listAnalyses(t.db, userId, {
         limit: 3,
         cursor,
       });
@@ -224,27 +208,29 @@ describe('pagination', () => {
     expect(new Set(seen).size).toBe(7);
     expect(seen).toEqual(expect.arrayContaining(ids));
     const full =
-      await raw`select analysis_id from analyses where user_id = ${userId} order by started_at desc, analysis_id desc`;
+      await t.raw`select analysis_id from analyses where user_id = ${userId} order by started_at desc, analysis_id desc`;
     expect(seen).toEqual(full.map((r) => r.analysis_id));
     // Another user sees nothing.
-    expect((await listAnalyses(db, await createUser(db), {})).items).toEqual([]);
-    await expect(listAnalyses(db, userId, { cursor: 'garbage' })).rejects.toBeInstanceOf(InvalidCursorError);
+    expect((await listAnalyses(t.db, await createUser(t.db), {})).items).toEqual([]);
+    await expect(listAnalyses(t.db, userId, { cursor: 'garbage' })).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
     for (const analysisId of ids)
-      await releaseAnalysis(db, { analysisId, status: 'canceled', errorMessage: 'test over' });
+      await releaseAnalysis(t.db, { analysisId, status: 'canceled', errorMessage: 'test over' });
   });
 
   it('listTransactions pages newest first', async () => {
-    const userId = await createUser(db);
+    const userId = await createUser(t.db);
     for (let i = 1; i <= 5; i++)
-      await grantCredits(db, { userId, amount: i, reason: 'adjustment', description: `g${i}` });
-    const first = await listTransactions(db, userId, { limit: 2 });
+      await grantCredits(t.db, { userId, amount: i, reason: 'adjustment', description: `g${i}` });
+    const first = await listTransactions(t.db, userId, { limit: 2 });
     expect(first.items.map((t) => t.amount)).toEqual([5, 4]);
-    const second = await listTransactions(db, userId, { limit: 2, cursor: first.nextCursor });
+    const second = await listTransactions(t.db, userId, { limit: 2, cursor: first.nextCursor });
     expect(second.items.map((t) => t.amount)).toEqual([3, 2]);
-    const third = await listTransactions(db, userId, { limit: 2, cursor: second.nextCursor });
+    const third = await listTransactions(t.db, userId, { limit: 2, cursor: second.nextCursor });
     expect(third.items.map((t) => t.amount)).toEqual([1]);
     expect(third.nextCursor).toBeNull();
-    await expect(listTransactions(db, userId, { cursor: 'Wy0xXQ' })).rejects.toBeInstanceOf(
+    await expect(listTransactions(t.db, userId, { cursor: 'Wy0xXQ' })).rejects.toBeInstanceOf(
       InvalidCursorError,
     );
   });

@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createQuote, type Db, grantCredits, type QuoteRow, user } from '@revmemo/db';
+import { checkLedgerInvariants, createQuote, type Db, grantCredits, type QuoteRow, user } from '@revmemo/db';
+import postgres from 'postgres';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { freshDatabase } from '../support/harness';
 
 /** A Better Auth-shaped user row (text id), optionally with starting credits granted through the ledger. */
 export async function createUser(db: Db, credits = 0): Promise<string> {
@@ -36,3 +39,24 @@ export const usage = {
   completionTokens: 800,
   estimatedCostUsd: 0.0123,
 };
+
+/**
+ * A fresh migrated database for this file, with a raw postgres.js client for checks the repositories
+ * do not offer; after every test the ledger invariants must hold. Properties are set in beforeAll.
+ */
+export function useLedgerDatabase() {
+  const t = {} as { db: Db; raw: postgres.Sql; url: string; close(): Promise<void> };
+  beforeAll(async () => {
+    const env = await freshDatabase();
+    Object.assign(t, { db: env.db, url: env.url, close: env.close });
+    t.raw = postgres(env.url, { max: 2, onnotice: () => undefined });
+  });
+  afterAll(async () => {
+    await t.raw?.end();
+    await t.close?.();
+  });
+  afterEach(async () => {
+    expect(await checkLedgerInvariants(t.db)).toEqual([]);
+  });
+  return t;
+}

@@ -1,16 +1,7 @@
-import {
-  captureAnalysis,
-  checkLedgerInvariants,
-  type Db,
-  markRunning,
-  migrate,
-  releaseAnalysis,
-  submitAnalysis,
-} from '@revmemo/db';
+import { captureAnalysis, markRunning, migrate, releaseAnalysis, submitAnalysis } from '@revmemo/db';
 import postgres from 'postgres';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../support/harness';
-import { createUser, makeQuote, newKey, usage } from './fixtures';
+import { describe, expect, it } from 'vitest';
+import { createUser, makeQuote, newKey, usage, useLedgerDatabase } from './fixtures';
 
 // Verbatim from the original deployment guide: operators keep pasting these.
 const GUIDE = {
@@ -24,78 +15,65 @@ WHERE table_name = 'analyses' AND column_name = 'memo_content';`,
     "SELECT memo_uuid, COUNT(*) FROM credit_transactions WHERE reason = 'analysis_charge' GROUP BY memo_uuid HAVING COUNT(*) > 1;",
 };
 
-let env: Awaited<ReturnType<typeof freshDatabase>>;
-let db: Db;
-let raw: postgres.Sql;
-
-beforeAll(async () => {
-  env = await freshDatabase();
-  db = env.db;
-  raw = postgres(env.url, { max: 2, onnotice: () => undefined });
-});
-afterAll(async () => {
-  await raw?.end();
-  await env?.close();
-});
-afterEach(async () => {
-  expect(await checkLedgerInvariants(db)).toEqual([]);
-});
+const t = useLedgerDatabase();
 
 describe('migrations', () => {
   it('the original guide queries run unchanged on a migrated database', async () => {
-    const userId = await createUser(db, 100);
-    const ok = await submitAnalysis(db, {
+    const userId = await createUser(t.db, 100);
+    const ok = await submitAnalysis(t.db, {
       userId,
-      quoteId: (await makeQuote(db, userId, 10)).quoteId,
+      quoteId: (await makeQuote(t.db, userId, 10)).quoteId,
       idempotencyKey: newKey(),
     });
-    await markRunning(db, ok.analysis.analysisId);
-    await captureAnalysis(db, { analysisId: ok.analysis.analysisId, memoContent: '# Memo', usage });
-    const bad = await submitAnalysis(db, {
+    await markRunning(t.db, ok.analysis.analysisId);
+    await captureAnalysis(t.db, { analysisId: ok.analysis.analysisId, memoContent: '# Memo', usage });
+    const bad = await submitAnalysis(t.db, {
       userId,
-      quoteId: (await makeQuote(db, userId, 25)).quoteId,
+      quoteId: (await makeQuote(t.db, userId, 25)).quoteId,
       idempotencyKey: newKey(),
     });
-    await releaseAnalysis(db, {
+    await releaseAnalysis(t.db, {
       analysisId: bad.analysis.analysisId,
       status: 'failed',
       errorMessage: 'model refused',
     });
 
-    await raw.unsafe(GUIDE.addMemoColumn); // a no-op now, as on the already-migrated production database
-    expect(await raw.unsafe(GUIDE.verifyMemoColumn)).toEqual([
+    await t.raw.unsafe(GUIDE.addMemoColumn); // a no-op now, as on the already-migrated production database
+    expect(await t.raw.unsafe(GUIDE.verifyMemoColumn)).toEqual([
       { column_name: 'memo_content', data_type: 'text' },
     ]);
 
-    const recent = await raw.unsafe(GUIDE.recentAnalyses);
+    const recent = await t.raw.unsafe(GUIDE.recentAnalyses);
     expect(recent.map((r) => [r.status, r.final_charged_credits, r.error_message])).toEqual([
       ['failed', 0, 'model refused'],
       ['completed', 10, null],
     ]);
     expect(recent[1]?.analysis_id).toBe(ok.analysis.analysisId);
 
-    expect(await raw.unsafe(GUIDE.doubleCharges)).toHaveLength(0);
+    expect(await t.raw.unsafe(GUIDE.doubleCharges)).toHaveLength(0);
   });
 
   it('migrating an already-migrated database is a no-op', async () => {
-    const before = await raw`select hash, created_at from drizzle.__drizzle_migrations order by id`;
+    const before = await t.raw`select hash, created_at from drizzle.__drizzle_migrations order by id`;
     expect(before.length).toBeGreaterThan(0);
-    await migrate(env.url);
-    await Promise.all([migrate(env.url), migrate(env.url)]);
-    expect(await raw`select hash, created_at from drizzle.__drizzle_migrations order by id`).toEqual(before);
+    await migrate(t.url);
+    await Promise.all([migrate(t.url), migrate(t.url)]);
+    expect(await t.raw`select hash, created_at from drizzle.__drizzle_migrations order by id`).toEqual(
+      before,
+    );
   });
 
   it('several processes migrating an empty database at once all succeed and apply it once', async () => {
     const name = `db_concurrent_${Date.now().toString(36)}`;
-    await raw.unsafe(`CREATE DATABASE ${name}`);
-    const url = new URL(env.url);
+    await t.raw.unsafe(`CREATE DATABASE ${name}`);
+    const url = new URL(t.url);
     url.pathname = `/${name}`;
     try {
       await Promise.all(Array.from({ length: 4 }, () => migrate(url.toString())));
       const other = postgres(url.toString(), { max: 1, onnotice: () => undefined });
       try {
         const applied = await other`select count(*)::int as n from drizzle.__drizzle_migrations`;
-        const expected = await raw`select count(*)::int as n from drizzle.__drizzle_migrations`;
+        const expected = await t.raw`select count(*)::int as n from drizzle.__drizzle_migrations`;
         expect(applied[0]?.n).toBe(expected[0]?.n);
         const tables =
           await other`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
@@ -118,7 +96,7 @@ describe('migrations', () => {
         await other.end();
       }
     } finally {
-      await raw.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await t.raw.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
   });
 });
