@@ -1,6 +1,4 @@
-import type { AppRouter } from '@revmemo/api';
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
-import { EventSource } from 'eventsource';
+import { createRevmemoClient } from '@revmemo/client';
 
 export interface BenchUser {
   email: string;
@@ -24,26 +22,7 @@ export async function signUp(baseUrl: string, email: string): Promise<BenchUser>
 
 /** The client the web app uses: batched HTTP for calls, SSE (EventSource) for subscriptions. */
 export function trpcClient(baseUrl: string, cookie: string) {
-  const headers: Record<string, string> = { cookie };
-  return createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({
-          url: `${baseUrl}/trpc`,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input: string | URL | Request, init?: RequestInit) =>
-              fetch(input, {
-                ...init,
-                headers: { ...(init?.headers as Record<string, string>), ...headers },
-              }),
-          }),
-        }),
-        false: httpBatchLink({ url: `${baseUrl}/trpc`, headers: () => headers }),
-      }),
-    ],
-  });
+  return createRevmemoClient({ baseUrl, cookie }).trpc;
 }
 
 export type BenchClient = ReturnType<typeof trpcClient>;

@@ -1,6 +1,4 @@
-import type { AppRouter } from '@revmemo/api';
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
-import { EventSource } from 'eventsource';
+import { createRevmemoClient } from '@revmemo/client';
 
 export interface TestUser {
   email: string;
@@ -42,24 +40,5 @@ function cookieHeader(res: Response): string {
 
 /** A typed tRPC client: batched HTTP for calls, SSE (EventSource) for subscriptions, cookie auth. */
 export function trpcClient(baseUrl: string, cookie?: string) {
-  const headers: Record<string, string> = cookie ? { cookie } : {};
-  return createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({
-          url: `${baseUrl}/trpc`,
-          EventSource,
-          eventSourceOptions: () => ({
-            fetch: (input: string | URL | Request, init?: RequestInit) =>
-              fetch(input, {
-                ...init,
-                headers: { ...(init?.headers as Record<string, string>), ...headers },
-              }),
-          }),
-        }),
-        false: httpBatchLink({ url: `${baseUrl}/trpc`, headers: () => headers }),
-      }),
-    ],
-  });
+  return createRevmemoClient({ baseUrl, cookie }).trpc;
 }
