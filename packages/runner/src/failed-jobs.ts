@@ -1,8 +1,8 @@
+import { eventFromStored } from '@revmemo/contracts';
 import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
 import type { Job, ProgressPublisher } from '@revmemo/queue';
 import { type Log, withFields } from './log';
 import type { RuntimeMetrics } from './metrics';
-import { eventFromRow } from './progress';
 
 /**
  * For jobs that end failed without our handler releasing them (a worker that fails a job it no longer
@@ -32,5 +32,5 @@ export async function releaseFailedJob(
   deps.metrics?.releases.inc({ by: 'failed-job' });
   log.error({ reason: err.message }, 'job failed outside the handler; analysis released');
   const row = await getAnalysis(deps.db, analysisId);
-  if (row) await deps.publisher.publish(eventFromRow(row)).catch(() => undefined);
+  if (row) await deps.publisher.publish(eventFromStored(row)).catch(() => undefined);
 }

@@ -4,6 +4,6 @@ export { heartbeatKey, startHeartbeat } from './heartbeat';
 export { type Log, withFields } from './log';
 export { createRuntimeMetrics, type RuntimeMetrics } from './metrics';
 export { type AnalysisHandlerDeps, type AnalysisOutcome, createAnalysisProcessor } from './process-analysis';
-export { eventFromRow, stageEvent } from './progress';
+export { stageEvent } from './progress';
 export { type AnalysisRuntime, type RuntimeOptions, startAnalysisRuntime } from './runtime';
 export { createSweeper, type SweeperDeps, type SweepResult } from './sweeper';

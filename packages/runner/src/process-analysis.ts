@@ -1,4 +1,10 @@
-import { AnalysisJobDataSchema, isTerminal, type PipelineStage, stageInfo } from '@revmemo/contracts';
+import {
+  AnalysisJobDataSchema,
+  eventFromStored,
+  isTerminal,
+  type PipelineStage,
+  stageInfo,
+} from '@revmemo/contracts';
 import {
   captureAnalysis,
   type Db,
@@ -19,7 +25,7 @@ import {
 import { classifyFailure } from './failures';
 import { type Log, withFields } from './log';
 import type { RuntimeMetrics } from './metrics';
-import { eventFromRow, stageEvent } from './progress';
+import { stageEvent } from './progress';
 
 export interface AnalysisHandlerDeps {
   db: Db;
@@ -94,7 +100,7 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
   /** Republishes what Postgres says about a finished analysis (its terminal event may have been lost). */
   const publishStored = async (log: Log, analysisId: string) => {
     const row = await getAnalysis(db, analysisId);
-    if (row) await publish(log, eventFromRow(row), 3);
+    if (row) await publish(log, eventFromStored(row), 3);
     return row;
   };
 
@@ -114,7 +120,7 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       return 'missing' satisfies AnalysisOutcome;
     }
     if (isTerminal(row.status)) {
-      await publish(log, eventFromRow(row), 3);
+      await publish(log, eventFromStored(row), 3);
       return 'already-terminal' satisfies AnalysisOutcome;
     }
     const running = await markRunning(db, analysisId);

@@ -1,5 +1,4 @@
-import { eventFromStored, type PipelineStage, type ProgressEvent, stageInfo } from '@revmemo/contracts';
-import type { AnalysisRow } from '@revmemo/db';
+import { type PipelineStage, type ProgressEvent, stageInfo } from '@revmemo/contracts';
 
 /** The event for a stage the pipeline just entered; the same values were written to Postgres first. */
 export function stageEvent(analysisId: string, stage: PipelineStage, message: string): ProgressEvent {
@@ -13,9 +12,4 @@ export function stageEvent(analysisId: string, stage: PipelineStage, message: st
     errorMessage: null,
     kind: 'progress',
   };
-}
-
-/** The event that describes a row as Postgres holds it (terminal rows become the terminal event). */
-export function eventFromRow(row: AnalysisRow): ProgressEvent {
-  return eventFromStored(row);
 }

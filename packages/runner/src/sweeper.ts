@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventFromStored } from '@revmemo/contracts';
 import { type Db, getAnalysis, listQueuedOlderThan, listRunning, releaseAnalysis } from '@revmemo/db';
 import {
   type AnalysisQueue,
@@ -9,7 +10,6 @@ import {
 import type { Redis } from 'ioredis';
 import type { Log } from './log';
 import type { RuntimeMetrics } from './metrics';
-import { eventFromRow } from './progress';
 
 export interface SweeperDeps {
   db: Db;
@@ -82,7 +82,7 @@ export function createSweeper(deps: SweeperDeps) {
     deps.metrics?.releases.inc({ by: 'sweeper' });
     deps.log.warn({ analysis_id: analysisId }, 'sweeper released an analysis whose job BullMQ had failed');
     const row = await getAnalysis(deps.db, analysisId);
-    if (row) await deps.publisher.publish(eventFromRow(row)).catch(() => undefined);
+    if (row) await deps.publisher.publish(eventFromStored(row)).catch(() => undefined);
     return true;
   }
 

@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '@revmemo/contracts';
+import { eventFromStored, type ProgressEvent, snapshotFromStored } from '@revmemo/contracts';
 import {
   getAnalysisForUser,
   IdempotencyConflictError,
@@ -16,7 +16,7 @@ import { TRPCError, tracked } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
 import { withTimeout } from '../timeout';
-import { detailOf, snapshotOf, summaryOf } from './analysis.view';
+import { detailOf, summaryOf } from './analysis.view';
 
 /** The rules of submitting, reading, canceling and watching analyses; repositories hold the queries. */
 export function createAnalysisService(deps: ApiDeps) {
@@ -81,31 +81,24 @@ export function createAnalysisService(deps: ApiDeps) {
 
     /** Queued or running: released at once; a running worker notices at its next stage boundary. */
     async cancel(userId: string, analysisId: string) {
-      const row = await ownedOrNotFound(userId, analysisId);
+      await ownedOrNotFound(userId, analysisId);
       const outcome = await releaseAnalysis(db, {
         analysisId,
         status: 'canceled',
         errorMessage: 'Canceled by the user.',
       });
-      if (outcome === 'already-terminal') {
-        const current = await ownedOrNotFound(userId, analysisId);
-        throw appError(
-          'CONFLICT',
-          `The analysis has already ${current.status === 'completed' ? 'completed' : current.status}.`,
-          {
-            code: 'ANALYSIS_FINISHED',
-            status: current.status,
-          },
-        );
+      const after = await ownedOrNotFound(userId, analysisId);
+      if (outcome !== 'released') {
+        throw appError('CONFLICT', `The analysis has already ${after.status}.`, {
+          code: 'ANALYSIS_FINISHED',
+          status: after.status,
+        });
       }
       await withTimeout(queue.remove(analysisId), 3_000, 'job removal').catch(() => 0); // an active job is locked; its worker stops itself
-      const after = await ownedOrNotFound(userId, row.analysisId);
       // The cancel is committed; a follower that misses this event reads the final state from Postgres.
-      await withTimeout(
-        publisher.publish({ ...snapshotOf(after), kind: 'canceled' }),
-        3_000,
-        'publish',
-      ).catch((err: unknown) => log.warn({ err, analysisId }, 'cancel event not published'));
+      await withTimeout(publisher.publish(eventFromStored(after)), 3_000, 'publish').catch((err: unknown) =>
+        log.warn({ err, analysisId }, 'cancel event not published'),
+      );
       return summaryOf(after);
     },
 
@@ -120,7 +113,7 @@ export function createAnalysisService(deps: ApiDeps) {
         hub,
         analysisId: input.analysisId,
         lastEventId: input.lastEventId ?? null,
-        readSnapshot: async () => snapshotOf(await ownedOrNotFound(userId, input.analysisId)),
+        readSnapshot: async () => snapshotFromStored(await ownedOrNotFound(userId, input.analysisId)),
         signal,
       });
       for await (const { id, event } of stream) {

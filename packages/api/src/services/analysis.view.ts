@@ -1,10 +1,5 @@
-import { type AnalysisStatus, type ProgressSnapshot, snapshotFromStored } from '@revmemo/contracts';
+import { type AnalysisStatus, snapshotFromStored } from '@revmemo/contracts';
 import type { AnalysisRow, AnalysisSummary } from '@revmemo/db';
-
-/** The progress-bar state of an analysis as stored in Postgres. */
-export function snapshotOf(row: AnalysisSummary): ProgressSnapshot {
-  return snapshotFromStored(row);
-}
 
 export function summaryOf(row: AnalysisSummary) {
   return {
@@ -18,7 +13,7 @@ export function summaryOf(row: AnalysisSummary) {
     errorMessage: row.errorMessage,
     startedAt: row.startedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
-    progress: snapshotOf(row),
+    progress: snapshotFromStored(row),
   };
 }
 
