@@ -1,6 +1,8 @@
 import { ConfigError, parseConfig } from '@revmemo/config';
 import { startRedis } from '@revmemo/devstack';
 import { countTokens } from '@revmemo/engine';
+import { Tiktoken } from 'js-tiktoken/lite';
+import o200kBase from 'js-tiktoken/ranks/o200k_base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, trpcClient } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
@@ -34,10 +36,12 @@ describe('hostile or broken input', () => {
     expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
   });
 
-  it('counts long runs in slices: never fewer tokens than the exact count', () => {
-    const run = 'Zq7'.repeat(300); // 900 characters, no spaces
-    const sliced = countTokens(`intro ${run} outro`);
-    expect(sliced).toBeGreaterThanOrEqual(countTokens('intro outro') + Math.ceil(run.length / 16));
+  it('counts long runs in slices: never fewer tokens than the exact count, and not many more', () => {
+    const text = `intro ${'Zq7'.repeat(300)} outro`; // a 900-character run, small enough to encode whole
+    const exact = new Tiktoken(o200kBase).encode(text, [], []).length;
+    const sliced = countTokens(text);
+    expect(sliced).toBeGreaterThanOrEqual(exact);
+    expect(sliced).toBeLessThanOrEqual(exact * 1.25);
   });
 
   it('answers a made-up list cursor with BAD_REQUEST, not an internal error', async () => {
