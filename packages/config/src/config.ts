@@ -96,6 +96,16 @@ const envObject = z.object({
   JOB_BACKOFF_MS: int(5_000, 0),
   PROGRESS_EVENTS_MAXLEN: int(10_000, 100),
   SWEEPER_INTERVAL_MS: int(30_000, 100),
+  /** How long a stopping worker lets running jobs reach a step boundary before cutting model calls. */
+  WORKER_SHUTDOWN_GRACE_MS: int(20_000, 0),
+  /** Tries of one model step (transient failures only) before the job-level retry takes over. */
+  MODEL_STEP_TRIES: int(4, 1),
+  /** Longest a step keeps retrying in-process; a longer Retry-After delays the whole job instead. */
+  MODEL_STEP_RETRY_BUDGET_MS: int(60_000, 0),
+  /** First backoff of the in-step retry (exponential with full jitter). */
+  MODEL_STEP_BACKOFF_MS: int(1_000, 0),
+  /** Worker deaths at the same step, with no step finished in between, before a contract is poison. */
+  POISON_STALLS: int(3, 1),
   /** Unset: the worker serves no metrics. Set: GET /metrics on that port (the worker has no other HTTP). */
   /** Which proxies may set X-Forwarded-For: unset/false (none), true, a hop count, or comma-separated CIDRs. */
   TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().default('false')),
@@ -146,6 +156,11 @@ function toConfig(e: z.infer<typeof envSchema>) {
       simulated: e.OPENAI_MODEL === SIMULATED_MODEL,
       timeoutMs: e.MODEL_TIMEOUT_MS,
       maxContextTokens: e.MODEL_MAX_CONTEXT_TOKENS,
+      stepRetry: {
+        tries: e.MODEL_STEP_TRIES,
+        budgetMs: e.MODEL_STEP_RETRY_BUDGET_MS,
+        backoffMs: e.MODEL_STEP_BACKOFF_MS,
+      },
     },
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
@@ -170,6 +185,8 @@ function toConfig(e: z.infer<typeof envSchema>) {
       backoffMs: e.JOB_BACKOFF_MS,
       eventsMaxLen: e.PROGRESS_EVENTS_MAXLEN,
       sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      poisonStalls: e.POISON_STALLS,
       execution: e.ANALYSIS_EXECUTION,
       metricsPort: e.WORKER_METRICS_PORT,
     },

@@ -7,6 +7,24 @@ export type AnalysisStatus = z.infer<typeof AnalysisStatusSchema>;
 export const TERMINAL_STATUSES: readonly AnalysisStatus[] = ['completed', 'failed', 'canceled'];
 export const isTerminal = (s: AnalysisStatus) => TERMINAL_STATUSES.includes(s);
 
+/**
+ * Why the bar waits or jumped, for a short line under it; structured so clients can show it their way.
+ * `retrying`: a model step failed transiently and is tried again at `retryAt` (try `attempt` of
+ * `maxAttempts`). `resumed`: a new run (after a worker died, a hand-back or a retry) picked the
+ * analysis up at `stage`; finished steps are not redone.
+ */
+export const ProgressNoticeSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('retrying'),
+    stage: StageIdSchema,
+    attempt: z.number().int().min(1),
+    maxAttempts: z.number().int().min(1),
+    retryAt: z.string(),
+  }),
+  z.object({ type: z.literal('resumed'), stage: StageIdSchema }),
+]);
+export type ProgressNotice = z.infer<typeof ProgressNoticeSchema>;
+
 /** What a progress bar needs; small on purpose (events never carry the memo). */
 export const ProgressSnapshotSchema = z.object({
   analysisId: z.uuid(),
@@ -17,6 +35,8 @@ export const ProgressSnapshotSchema = z.object({
   /** ISO time the state was reached. */
   at: z.string(),
   errorMessage: z.string().nullable().optional(),
+  /** Present on the live event that announces a retry wait or a resumed run. */
+  notice: ProgressNoticeSchema.nullish(),
 });
 export type ProgressSnapshot = z.infer<typeof ProgressSnapshotSchema>;
 

@@ -18,13 +18,6 @@ import { createRuntimeMetrics, type RuntimeMetrics } from './metrics';
 import { createAnalysisProcessor } from './process-analysis';
 import { createSweeper } from './sweeper';
 
-/**
- * How long a shutdown waits for running jobs to reach a stage boundary before cutting in-flight
- * model calls. Below the common 30 s SIGKILL grace (Kubernetes, systemd, Railway) so the hand-back
- * happens before the process is killed.
- */
-const SHUTDOWN_GRACE_MS = 20_000;
-
 export interface RuntimeOptions {
   /** Metrics land here; omitted, nothing is counted. */
   registry?: Registry;
@@ -133,7 +126,9 @@ export async function startAnalysisRuntime(
         const grace = setTimeout(() => {
           log.warn({}, 'grace period over: aborting in-flight model calls');
           stopNow.abort();
-        }, SHUTDOWN_GRACE_MS);
+          // WORKER_SHUTDOWN_GRACE_MS (default 20 s) stays below the common 30 s SIGKILL grace
+          // (Kubernetes, systemd, Railway) so the hand-back happens before the process is killed.
+        }, config.queue.shutdownGraceMs);
         grace.unref();
         try {
           await worker.close(); // stops fetching, waits for active jobs to hand back or finish
