@@ -34,7 +34,8 @@ export class FakeAnalysis {
   readSnapshot = async (): Promise<ProgressSnapshot> => ({ ...this.state });
 
   async step(stageIndex: number): Promise<string> {
-    const stage = PIPELINE_STAGES[stageIndex % PIPELINE_STAGES.length] ?? 'preparation';
+    // Past the last stage it stays there: the bar never steps back (followers drop such events).
+    const stage = PIPELINE_STAGES[Math.min(stageIndex, PIPELINE_STAGES.length - 1)] ?? 'preparation';
     return this.emit(
       { status: 'running', stage, percent: stageInfo(stage).percent, message: `stage ${stageIndex}` },
       'progress',

@@ -42,6 +42,8 @@ function worker(processor: AnalysisProcessor): AnalysisWorker {
     concurrency: 1,
     lockDurationMs: 400,
     stalledIntervalMs: 250,
+    // The backstop under test: the handler's own poison rule is judged by progress (test/runner/poison.test.ts).
+    maxStalledCount: 2,
     processor,
   });
   w.on('failed', (job, err) => void releaseFailedJob({ db, publisher, log: silentLog }, job, err));

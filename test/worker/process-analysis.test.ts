@@ -33,6 +33,8 @@ let prefix: string;
 let userId: string;
 const workers: AnalysisWorker[] = [];
 const retry = { attempts: 3, backoffMs: 50 };
+/** Fast in-step retries: 3 tries per step before the job-level retry takes over. */
+const stepRetry = { tries: 3, budgetMs: 10_000, backoffMs: 20 };
 
 beforeAll(async () => {
   database = await freshDatabase();
@@ -75,6 +77,7 @@ function startWorker(opts: { stopping?: AbortSignal } = {}) {
         client: createModelClient({ apiKey: 'sim', baseUrl: sim.url, timeoutMs: 10_000 }),
         name: 'revmemo-simulated',
         maxContextTokens: 100_000,
+        stepRetry,
       },
       log: silentLog,
       stopping: opts.stopping ?? new AbortController().signal,
@@ -167,14 +170,20 @@ describe('the analysis job', () => {
     expect((await eventsOf(hub, a.analysisId)).at(-1)).toMatchObject({ kind: 'failed', status: 'failed' });
   });
 
-  it('retries transient errors with backoff, then completes and charges once', async () => {
+  it('retries transient errors inside the step, says so on the bar, then completes and charges once', async () => {
     await injectModelFailure(sim.url, '500', 2);
     const a = await seedAnalysis(db, userId);
     await enqueueAnalysis(queue, a.analysisId, retry);
     startWorker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
-    expect(row.attempts).toBe(3);
+    expect(row.attempts).toBe(1); // no job-level retry: the step rode it out
+    expect(row.modelCalls).toBe(7); // 2 failed tries + 5 answered steps, all counted
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+    const notices = (await eventsOf(hub, a.analysisId)).flatMap((e) => (e.notice ? [e.notice] : []));
+    expect(notices).toEqual([
+      expect.objectContaining({ type: 'retrying', stage: 'contract', attempt: 2, maxAttempts: 3 }),
+      expect.objectContaining({ type: 'retrying', stage: 'contract', attempt: 3, maxAttempts: 3 }),
+    ]);
   });
 
   it('fails and releases when transient errors outlast the attempts', async () => {
@@ -185,6 +194,7 @@ describe('the analysis job', () => {
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'failed');
     expect(row.errorMessage).toMatch(/unavailable after several attempts/);
     expect(row.attempts).toBe(3);
+    expect(row.modelCalls).toBe(9); // 3 job attempts x 3 tries of step 1, every one recorded
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
     expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'released' });
   });

@@ -32,6 +32,7 @@ export {
 } from './repo/credits';
 export { checkLedgerInvariants } from './repo/invariants';
 export {
+  beginRun,
   type CaptureInput,
   captureAnalysis,
   listQueuedOlderThan,
@@ -40,11 +41,20 @@ export {
   markRunning,
   type ProgressUpdate,
   type ReleaseInput,
+  type RunStart,
   releaseAnalysis,
   updateProgress,
 } from './repo/lifecycle';
 export { createQuote, getQuote, type NewQuote } from './repo/quotes';
 export { ensureSecret } from './repo/secrets';
+export {
+  listSteps,
+  type ModelCallRecord,
+  recordModelCall,
+  type StepCheckpoint,
+  type StoredStep,
+  saveStep,
+} from './repo/steps';
 export { getUserByEmail, getUserById, setUserRole, type UserRow } from './repo/users';
 export type {
   AnalysisRow,
@@ -61,6 +71,7 @@ export {
   type AnalysisStatus,
   account,
   analyses,
+  analysisSteps,
   apikey,
   appSecrets,
   creditAccounts,

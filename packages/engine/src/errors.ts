@@ -33,14 +33,34 @@ export class TooManyWordsError extends Error {
 
 /** Transient model failure (429, 5xx, timeout, connection): the job should be retried. */
 export class TransientModelError extends Error {
-  override readonly name = 'TransientModelError';
+  override readonly name: string = 'TransientModelError';
   readonly userMessage = 'The AI model is temporarily unavailable; the analysis will be retried.';
   constructor(
     message: string,
     readonly status: number | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  /** How long the provider asked us to wait (Retry-After / retry-after-ms), when it said so. */
+  readonly retryAfterMs: number | undefined;
+}
+
+/**
+ * The provider asked for a pause longer than the step's retry budget: the job should wait in the
+ * queue until `retryAt` (holding no worker slot) and resume from its last finished step.
+ */
+export class RetryLaterError extends TransientModelError {
+  override readonly name = 'RetryLaterError';
+  constructor(
+    readonly retryAt: Date,
+    cause: TransientModelError,
+  ) {
+    super(`the provider asked to retry at ${retryAt.toISOString()}`, cause.status, {
+      cause,
+      retryAfterMs: cause.retryAfterMs,
+    });
   }
 }
 

@@ -7,14 +7,27 @@ export {
   type DocumentErrorCode,
   PermanentAnalysisError,
   type PermanentErrorCode,
+  RetryLaterError,
   TooManyWordsError,
   TransientModelError,
 } from './errors';
 export { MEMO_TITLE, type MemoInput, renderMemo, SIMULATED_NOTICE } from './memo/render';
-export { classifyModelError, type ModelErrorClass, toAnalysisError } from './model/classify';
+export { classifyModelError, type ModelErrorClass, retryAfterOf, toAnalysisError } from './model/classify';
 export { createModelClient, type ModelClientOptions } from './model/client';
 export { estimateCostUsd } from './model/cost';
-export { type PipelineInput, type PipelineResult, type PipelineUsage, runPipeline } from './pipeline';
+export { DEFAULT_STEP_RETRY, type StepRetryPolicy, withStepRetry } from './model/retry';
+export type { CallUsage } from './model/structured-call';
+export {
+  type FinishedStep,
+  type FinishedSteps,
+  type ModelCall,
+  type PipelineInput,
+  type PipelineResult,
+  type PipelineUsage,
+  runPipeline,
+  type StepDone,
+  type StepRetryWait,
+} from './pipeline';
 export { type Section, splitSections } from './preparation/sections';
 export { checkTokenBudget, countTokens } from './preparation/tokens';
 export { type PricingRules, priceForWords } from './pricing';

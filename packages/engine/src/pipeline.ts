@@ -2,9 +2,10 @@ import { SIMULATED_MODEL } from '@revmemo/config';
 import type { PipelineStage } from '@revmemo/contracts';
 import type OpenAI from 'openai';
 import { normalizeText } from './documents/normalize';
-import { AnalysisAbortedError } from './errors';
+import { AnalysisAbortedError, type TransientModelError } from './errors';
 import { renderMemo } from './memo/render';
 import { estimateCostUsd } from './model/cost';
+import { DEFAULT_STEP_RETRY, type RetryWait, type StepRetryPolicy, withStepRetry } from './model/retry';
 import { type CallUsage, callStructured } from './model/structured-call';
 import { type Section, splitSections } from './preparation/sections';
 import { checkTokenBudget } from './preparation/tokens';
@@ -20,8 +21,54 @@ export interface PipelineInput {
   fileNames: string[];
   /** Token budget for the contract text plus the context note (what the quote was checked against). */
   maxContextTokens: number;
+  /** Called when the pipeline enters a stage; a resumed run announces only the stages it still runs. */
   onStage: (stage: PipelineStage, message: string) => Promise<void>;
+  /** Cuts model calls and retry waits short (cancel, shutdown). */
   signal?: AbortSignal | undefined;
+  /** Cuts retry waits only (a graceful shutdown hands the job back instead of waiting). */
+  waitSignal?: AbortSignal | undefined;
+  /**
+   * Steps a previous run finished (durable checkpoints): they are used as they are and never sent
+   * to the model again. The pipeline starts at the first step missing here.
+   */
+  finished?: FinishedSteps | undefined;
+  /** Called after each step's answer is validated, before the next step starts: save it there. */
+  onStepDone?: ((done: StepDone) => Promise<void>) | undefined;
+  /** In-step retries of transient model failures; the job-level retry takes over after them. */
+  retry?: StepRetryPolicy | undefined;
+  /** Told before the pipeline waits to retry a step. */
+  onRetryWait?: ((wait: StepRetryWait) => Promise<void>) | undefined;
+  /** Every model request: answered ('ok'), failed and tried again ('retried'), or failed for good here. */
+  onModelCall?: ((call: ModelCall) => Promise<void>) | undefined;
+}
+
+export interface FinishedStep<K extends StepKey = StepKey> {
+  result: StepResults[K];
+  droppedCitations: number;
+  usage: CallUsage;
+}
+export type FinishedSteps = { [K in StepKey]?: FinishedStep<K> };
+
+export interface StepDone {
+  key: StepKey;
+  result: StepResults[StepKey];
+  droppedCitations: number;
+  /** Summed over the requests this step took (a repair call included). */
+  usage: CallUsage;
+  modelCalls: number;
+  durationMs: number;
+}
+
+export interface StepRetryWait extends Omit<RetryWait, 'error'> {
+  stage: PipelineStage;
+  reason: string;
+}
+
+export interface ModelCall {
+  step: StepKey;
+  outcome: 'ok' | 'retried' | 'failed';
+  /** Null for a request that got no answer (an error status, a timeout, a dropped connection). */
+  usage: CallUsage | null;
 }
 
 export interface PipelineUsage {
@@ -33,10 +80,17 @@ export interface PipelineUsage {
 
 export interface PipelineResult {
   memoMarkdown: string;
+  /** What the answers the memo rests on cost (finished steps from earlier runs included). */
   usage: PipelineUsage;
   simulated: boolean;
   /** The validated step answers and the sections they cite; for audit trails and tests. */
-  analysis: { sections: Section[]; steps: StepResults; droppedCitations: number; modelCalls: number };
+  analysis: {
+    sections: Section[];
+    steps: StepResults;
+    droppedCitations: number;
+    /** Requests made by this run, failed ones included. */
+    modelCalls: number;
+  };
 }
 
 const STAGE_MESSAGES: Record<StepKey, string> = {
@@ -47,14 +101,23 @@ const STAGE_MESSAGES: Record<StepKey, string> = {
   recognition: 'Deciding when revenue is recognized',
 };
 
+/**
+ * The five ASC 606 steps over the contract, then the memo. Each step is a durable unit: its
+ * validated answer goes to `onStepDone` before the next starts, and a run given `finished` steps
+ * resumes after them. The memo depends only on the step answers and the contract, so a resumed run
+ * writes the same memo as an uninterrupted one.
+ */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   const { client, model, signal, onStage } = input;
+  const finished: FinishedSteps = { ...input.finished };
   const checkpoint = () => {
     if (signal?.aborted) throw new AnalysisAbortedError({ cause: signal.reason });
   };
+  const resuming = Object.keys(finished).length > 0;
 
   checkpoint();
-  await onStage('preparation', 'Splitting the contract into sections');
+  // A resumed run does not announce preparation: the bar already stands further on.
+  if (!resuming) await onStage('preparation', 'Splitting the contract into sections');
   // Quotes store normalized text already; normalizing again is idempotent and protects callers
   // that pass raw text (CRLF, smart quotes) from getting different section ids.
   const sections = splitSections(normalizeText(input.documentText));
@@ -72,31 +135,79 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     additionalContext,
   });
 
-  const calls: CallUsage[] = [];
+  const policy = input.retry ?? DEFAULT_STEP_RETRY;
+  const waitSignal = anySignal(signal, input.waitSignal);
   const results: Partial<StepResults> = {};
-  let droppedCitations = 0;
+  let modelCalls = 0;
   for (const step of STEPS) {
+    const done = finished[step.key];
+    if (done) {
+      Object.assign(results, { [step.key]: done.result });
+      continue;
+    }
     checkpoint();
     await onStage(step.stage, STAGE_MESSAGES[step.key]);
-    const { data, usage } = await callStructured({
-      client,
-      model,
-      name: step.name,
-      schema: (step as StepDefinition).schema,
-      jsonSchema: step.jsonSchema,
-      messages: buildStepMessages(step.key, contractBlock, boundary, results),
-      signal,
-    });
-    calls.push(...usage);
+    const started = performance.now();
+    const answered: CallUsage[] = [];
+    let stepCalls = 0;
+    const report = async (outcome: ModelCall['outcome'], usage: CallUsage | null) => {
+      modelCalls++;
+      stepCalls++;
+      await input.onModelCall?.({ step: step.key, outcome, usage });
+    };
+    const pending: Promise<void>[] = [];
+    const { data } = await withStepRetry(
+      policy,
+      () =>
+        callStructured({
+          client,
+          model,
+          name: step.name,
+          schema: (step as StepDefinition).schema,
+          jsonSchema: step.jsonSchema,
+          messages: buildStepMessages(step.key, contractBlock, boundary, results),
+          signal,
+          onAnswer: (usage) => {
+            answered.push(usage);
+            pending.push(report('ok', usage));
+          },
+        }),
+      {
+        signal: waitSignal,
+        onFailedTry: (_err: TransientModelError, retried) => {
+          pending.push(report(retried ? 'retried' : 'failed', null));
+        },
+        onWait: async (wait) => {
+          await Promise.all(pending.splice(0));
+          await input.onRetryWait?.({
+            stage: step.stage,
+            attempt: wait.attempt,
+            maxAttempts: wait.maxAttempts,
+            retryAt: wait.retryAt,
+            reason: wait.error.status ? `answered ${wait.error.status}` : 'could not be reached',
+          });
+        },
+      },
+    ).finally(() => Promise.all(pending.splice(0)));
     const cleaned = keepKnownCitations(data, known);
-    droppedCitations += cleaned.dropped;
+    const usage = sumUsage(answered, model);
+    finished[step.key] = { result: cleaned.value, droppedCitations: cleaned.dropped, usage } as never;
     Object.assign(results, { [step.key]: cleaned.value });
+    await input.onStepDone?.({
+      key: step.key,
+      result: cleaned.value,
+      droppedCitations: cleaned.dropped,
+      usage,
+      modelCalls: stepCalls,
+      durationMs: performance.now() - started,
+    });
   }
 
   checkpoint();
   await onStage('memo', 'Writing the memo');
   const steps = results as StepResults;
-  const usedModel = calls[0]?.model ?? model;
+  const stepUsage = STEPS.map((s) => finished[s.key]?.usage).filter((u): u is CallUsage => !!u);
+  const usedModel = stepUsage[0]?.model ?? model;
   const simulated = usedModel.startsWith(SIMULATED_MODEL);
   const memoMarkdown = renderMemo({
     steps,
@@ -106,19 +217,34 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     model: usedModel,
     simulated,
   });
-  const promptTokens = sum(calls.map((c) => c.promptTokens));
-  const completionTokens = sum(calls.map((c) => c.completionTokens));
+  const total = sumUsage(stepUsage, usedModel);
   return {
     memoMarkdown,
     usage: {
-      model: usedModel,
-      promptTokens,
-      completionTokens,
-      estimatedCostUsd: estimateCostUsd(usedModel, promptTokens, completionTokens),
+      ...total,
+      estimatedCostUsd: estimateCostUsd(usedModel, total.promptTokens, total.completionTokens),
     },
     simulated,
-    analysis: { sections, steps, droppedCitations, modelCalls: calls.length },
+    analysis: {
+      sections,
+      steps,
+      droppedCitations: sum(STEPS.map((s) => finished[s.key]?.droppedCitations ?? 0)),
+      modelCalls,
+    },
   };
+}
+
+function sumUsage(calls: CallUsage[], fallbackModel: string): CallUsage {
+  return {
+    model: calls[0]?.model ?? fallbackModel,
+    promptTokens: sum(calls.map((c) => c.promptTokens)),
+    completionTokens: sum(calls.map((c) => c.completionTokens)),
+  };
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length > 1 ? AbortSignal.any(present) : present[0];
 }
 
 function sum(xs: number[]): number {

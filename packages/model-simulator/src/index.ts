@@ -3,6 +3,7 @@ export { instanceFromSchema } from './json-instance';
 export { seededRandom, seedFrom } from './random';
 export {
   type FailureMode,
+  type FailureRule,
   type ModelSimulator,
   type RecordedCall,
   type SimulatorOptions,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -9,9 +10,35 @@ import {
   SIMULATED_MODEL_NAME,
 } from './completion';
 
-/** 'refusal' answers 200 with `message.refusal` set, as a safety-tuned model declining would. */
-export type FailureMode = '429' | '500' | 'timeout' | 'malformed' | '400' | 'refusal';
-const FAILURE_MODES: readonly FailureMode[] = ['429', '500', 'timeout', 'malformed', '400', 'refusal'];
+/**
+ * 'refusal' answers 200 with `message.refusal` set, as a safety-tuned model declining would;
+ * 'drop' closes the connection without answering (a provider's load balancer cutting it).
+ */
+export type FailureMode = '429' | '500' | 'timeout' | 'malformed' | '400' | 'refusal' | 'drop';
+const FAILURE_MODES: readonly FailureMode[] = [
+  '429',
+  '500',
+  'timeout',
+  'malformed',
+  '400',
+  'refusal',
+  'drop',
+];
+
+/**
+ * Injected failures (POST /__sim/failures). The next `count` requests fail with `mode`; with `step`
+ * only requests whose json_schema name contains it count; with `perPrompt` every distinct prompt
+ * fails `count` times before it is answered (a provider having a bad minute). `retryAfter`
+ * (seconds) and `retryAfterMs` add those headers to 429/500 answers.
+ */
+export interface FailureRule {
+  mode: FailureMode;
+  count: number;
+  step?: string;
+  perPrompt?: boolean;
+  retryAfter?: number;
+  retryAfterMs?: number;
+}
 
 export interface SimulatorOptions {
   port?: number;
@@ -22,6 +49,10 @@ export interface SimulatorOptions {
 }
 
 export interface RecordedCall {
+  /** When the request arrived (epoch ms). */
+  at: number;
+  /** The json_schema name asked for (which pipeline step), when there was one. */
+  step: string | null;
   body: unknown;
   outcome: 'ok' | FailureMode;
   /** The message content sent back (null for error responses and timeouts). */
@@ -45,12 +76,12 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
     seed: options.seed ?? 'revmemo',
   };
   let config = { ...initial };
-  let failure: { mode: FailureMode; remaining: number } | null = null;
+  let failure: (FailureRule & { remaining: number; seen: Map<string, number> }) | null = null;
   let calls = 0;
   let recorded: RecordedCall[] = [];
 
-  const record = (r: RecordedCall) => {
-    recorded.push(r);
+  const record = (r: Omit<RecordedCall, 'at' | 'step'>, at: number) => {
+    recorded.push({ at, step: schemaName(r.body), ...r });
     if (recorded.length > MAX_RECORDED) recorded = recorded.slice(-MAX_RECORDED);
   };
 
@@ -64,28 +95,35 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
     }
     if (!isCompletionRequest(body))
       return sendJson(res, 400, errorBody(400, "'model' and a non-empty 'messages' array are required."));
-    const mode = failure && failure.remaining > 0 ? failure.mode : null;
-    if (failure && mode) failure.remaining--;
+    const at = Date.now();
+    const mode = failure ? takeFailure(failure, body) : null;
     if (!(await wait(config.latencyMs, req))) return;
     switch (mode) {
       case 'timeout':
         // Hold the request open until the client gives up (or the simulator closes).
-        record({ body, outcome: mode, content: null });
+        record({ body, outcome: mode, content: null }, at);
+        return;
+      case 'drop':
+        record({ body, outcome: mode, content: null }, at);
+        req.socket.destroy();
         return;
       case '429':
       case '500':
       case '400': {
-        record({ body, outcome: mode, content: null });
+        record({ body, outcome: mode, content: null }, at);
         const status = Number(mode);
-        return sendJson(res, status, errorBody(status, `Simulated ${status} failure.`));
+        const headers: Record<string, string> = {};
+        if (failure?.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
+        if (failure?.retryAfterMs !== undefined) headers['retry-after-ms'] = String(failure.retryAfterMs);
+        return sendJson(res, status, errorBody(status, `Simulated ${status} failure.`), headers);
       }
       case 'malformed': {
         const content = '{"this is": not valid JSON';
-        record({ body, outcome: mode, content });
+        record({ body, outcome: mode, content }, at);
         return sendJson(res, 200, completionResponse(body, raw, content));
       }
       case 'refusal': {
-        record({ body, outcome: mode, content: null });
+        record({ body, outcome: mode, content: null }, at);
         const response = completionResponse(body, raw, '');
         const choice = response.choices[0];
         if (choice)
@@ -97,14 +135,14 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
         try {
           content = answerContent(body, raw, config.answers, config.seed);
         } catch (err) {
-          record({ body, outcome: '500', content: null });
+          record({ body, outcome: '500', content: null }, at);
           return sendJson(
             res,
             500,
             errorBody(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`),
           );
         }
-        record({ body, outcome: 'ok', content });
+        record({ body, outcome: 'ok', content }, at);
         return sendJson(res, 200, completionResponse(body, raw, content));
       }
     }
@@ -117,13 +155,27 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
     if (path === '/__sim/failures' && method === 'POST') {
       const mode = input.mode as FailureMode;
       const count = Number(input.count ?? 1);
-      if (!FAILURE_MODES.includes(mode) || !Number.isInteger(count) || count < 0) {
+      const optionalNumber = (v: unknown) => (v === undefined ? undefined : Number(v));
+      const rule: FailureRule = {
+        mode,
+        count,
+        step: typeof input.step === 'string' ? input.step : undefined,
+        perPrompt: input.perPrompt === true,
+        retryAfter: optionalNumber(input.retryAfter),
+        retryAfterMs: optionalNumber(input.retryAfterMs),
+      };
+      if (
+        !FAILURE_MODES.includes(mode) ||
+        !Number.isInteger(count) ||
+        count < 0 ||
+        [rule.retryAfter, rule.retryAfterMs].some((v) => v !== undefined && !(v >= 0))
+      ) {
         return sendJson(res, 400, {
-          error: `mode must be one of ${FAILURE_MODES.join(', ')} and count a non-negative integer`,
+          error: `mode must be one of ${FAILURE_MODES.join(', ')}, count a non-negative integer, retryAfter/retryAfterMs non-negative numbers`,
         });
       }
-      failure = { mode, remaining: count };
-      return sendJson(res, 200, { mode, count });
+      failure = { ...rule, remaining: count, seen: new Map() };
+      return sendJson(res, 200, rule);
     }
     if (path === '/__sim/config' && method === 'POST') {
       if (input.latencyMs !== undefined) config.latencyMs = Math.max(0, Number(input.latencyMs) || 0);
@@ -132,7 +184,8 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
       return sendJson(res, 200, config);
     }
     if (path === '/__sim/stats' && method === 'GET') {
-      return sendJson(res, 200, { calls, failure, config, requests: recorded });
+      const shown = failure && { ...failure, seen: failure.seen.size };
+      return sendJson(res, 200, { calls, failure: shown, config, requests: recorded });
     }
     if (path === '/__sim/reset' && method === 'POST') {
       config = { ...initial };
@@ -213,10 +266,45 @@ function wait(ms: number, req: IncomingMessage): Promise<boolean> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(json),
+    ...headers,
+  });
   res.end(json);
+}
+
+function schemaName(body: unknown): string | null {
+  const format = (body as { response_format?: { json_schema?: { name?: unknown } } } | null)?.response_format;
+  const name = format?.json_schema?.name;
+  return typeof name === 'string' ? name : null;
+}
+
+/** Whether this request fails, and how; counts it against the rule. */
+function takeFailure(
+  rule: FailureRule & { remaining: number; seen: Map<string, number> },
+  body: unknown,
+): FailureMode | null {
+  if (rule.step && !(schemaName(body) ?? '').includes(rule.step)) return null;
+  if (rule.perPrompt) {
+    const key = createHash('sha256')
+      .update(JSON.stringify((body as { messages?: unknown }).messages ?? null))
+      .digest('hex');
+    const failed = rule.seen.get(key) ?? 0;
+    if (failed >= rule.count) return null;
+    rule.seen.set(key, failed + 1);
+    return rule.mode;
+  }
+  if (rule.remaining <= 0) return null;
+  rule.remaining--;
+  return rule.mode;
 }
 
 function safeJson(raw: string): unknown {

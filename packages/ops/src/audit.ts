@@ -34,6 +34,8 @@ export async function runAudit(
       );
     }
 
+    await auditModelSpend(pg.sql, report);
+
     const doubles = await pg.sql.unsafe(DOUBLE_CHARGE_QUERY);
     if (doubles.length === 0) report.ok('double charges', '0 rows');
     for (const d of doubles)
@@ -72,6 +74,44 @@ export async function runAudit(
     await pg.close().catch(() => undefined);
   }
   return report.failures;
+}
+
+/** Model steps per analysis: five requests produce a memo; anything above that is spend on retries. */
+export const MODEL_CALLS_NEEDED = 5;
+
+/**
+ * Model requests made against requests needed, for recent analyses, so an operator sees wasted
+ * spend (retries, runs cut short) at a glance; and analyses failed as poison (a contract that kept
+ * killing workers at the same step).
+ */
+async function auditModelSpend(sql: ReturnType<typeof connectPostgres>['sql'], report: Report) {
+  const recent = await sql`
+    select analysis_id, status, model_calls, estimated_cost_usd, stall_streak, error_message
+    from analyses order by started_at desc limit 10`;
+  const made = recent.reduce((n, r) => n + Number(r.model_calls), 0);
+  const needed = recent.filter((r) => r.status === 'completed').length * MODEL_CALLS_NEEDED;
+  report.info(`model calls, recent analyses (made / needed for a memo: ${MODEL_CALLS_NEEDED})`);
+  for (const r of recent) {
+    const need = r.status === 'completed' ? MODEL_CALLS_NEEDED : '-';
+    const cost = r.estimated_cost_usd === null ? '' : `  $${Number(r.estimated_cost_usd).toFixed(4)}`;
+    report.info(`  ${r.analysis_id}  ${String(r.status).padEnd(9)}  ${r.model_calls} / ${need}${cost}`);
+  }
+  const wasted = recent
+    .filter((r) => r.status === 'completed')
+    .reduce((n, r) => n + Math.max(0, Number(r.model_calls) - MODEL_CALLS_NEEDED), 0);
+  const line = `${made} made for ${needed / MODEL_CALLS_NEEDED} memos (${wasted} beyond the ${MODEL_CALLS_NEEDED} per memo)`;
+  if (wasted > needed) report.warn('model calls', `${line}: the provider is failing often`);
+  else report.ok('model calls', line);
+
+  const poison = await sql`
+    select analysis_id, error_message from analyses
+    where status = 'failed' and stall_streak > 0 and started_at > now() - interval '7 days'
+    order by started_at desc limit 20`;
+  for (const p of poison)
+    report.warn(
+      'poison contract',
+      `${p.analysis_id} (the worker died analysing it; read the worker logs for this analysis_id): ${p.error_message}`,
+    );
 }
 
 /** Analyses Postgres expects to progress but no job will run: the sweeper should have re-driven them. */

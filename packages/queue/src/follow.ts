@@ -1,4 +1,10 @@
-import { isTerminal, type ProgressEvent, type ProgressSnapshot, stageIndex } from '@revmemo/contracts';
+import {
+  isTerminal,
+  isTerminalEvent,
+  type ProgressEvent,
+  type ProgressSnapshot,
+  stageIndex,
+} from '@revmemo/contracts';
 import type { ProgressHub } from './hub';
 import { compareStreamIds } from './stream-ids';
 
@@ -25,10 +31,29 @@ function snapshotEvent(snapshot: ProgressSnapshot): ProgressEvent {
   return { ...snapshot, kind };
 }
 
-const ended = (e: ProgressEvent) => e.kind === 'completed' || e.kind === 'failed' || e.kind === 'canceled';
+/**
+ * Where the bar stands, as (stage, percent): a non-terminal event below the highest one a client has
+ * seen is not sent, so the bar never steps back, live or after a reconnect (a re-run of the job that
+ * announces an earlier stage, or an event overtaken by the snapshot).
+ */
+class Floor {
+  private stage = -1;
+  private percent = -1;
+  raise(e: Pick<ProgressEvent, 'stage' | 'percent'>) {
+    const stage = stageIndex(e.stage);
+    if (stage > this.stage || (stage === this.stage && e.percent > this.percent)) {
+      this.stage = stage;
+      this.percent = e.percent;
+    }
+  }
+  below(e: Pick<ProgressEvent, 'stage' | 'percent'>): boolean {
+    const stage = stageIndex(e.stage);
+    return stage < this.stage || (stage === this.stage && e.percent < this.percent);
+  }
+}
 
 /**
- * One client's progress stream (DESIGN "Progress transport: rules"): subscribe first, then either a
+ * One client's progress stream (docs/progress-transport.md): subscribe first, then either a
  * snapshot at the stream tip or the backfill after `lastEventId`, then live events deduplicated by id;
  * ends after a terminal event, when `signal` aborts, or when the hub closes.
  */
@@ -52,19 +77,29 @@ export async function* followProgress(opts: FollowProgressOptions): AsyncGenerat
   try {
     await hub.ready();
     let last: string | undefined;
-    // Events published between the tip read and the snapshot read can be older than the snapshot;
-    // skip those so the bar never steps back right after (re)connecting.
-    let floor: number | null = null;
+    const floor = new Floor();
+    /** Sends an item unless it would move the bar back; terminal events always go. */
+    const passes = (item: FollowedEvent) => {
+      if (isTerminalEvent(item.event)) return true;
+      if (floor.below(item.event)) return false;
+      floor.raise(item.event);
+      return true;
+    };
 
     if (opts.lastEventId) {
-      const { trimmed, events } = await hub.backfill(analysisId, opts.lastEventId);
+      const { trimmed, events, seen } = await hub.backfill(analysisId, opts.lastEventId);
       if (!trimmed) {
         last = opts.lastEventId;
+        if (seen) floor.raise(seen);
         for (const item of events) {
           if (stopped()) return;
+          if (!passes(item)) {
+            last = item.id;
+            continue;
+          }
           yield item;
           last = item.id;
-          if (ended(item.event)) return;
+          if (isTerminalEvent(item.event)) return;
         }
         // The backfill did not end the stream, yet Postgres may already be terminal (the terminal
         // event was trimmed, or never published because the publisher died after the commit).
@@ -85,9 +120,10 @@ export async function* followProgress(opts: FollowProgressOptions): AsyncGenerat
       if (stopped()) return;
       const event = snapshotEvent(snapshot);
       yield { id: tip, event };
-      if (ended(event)) return;
+      if (isTerminalEvent(event)) return;
       last = tip;
-      floor = stageIndex(event.stage);
+      // Events published between the tip read and the snapshot read can be older than the snapshot.
+      floor.raise(event);
     }
 
     for (;;) {
@@ -102,13 +138,13 @@ export async function* followProgress(opts: FollowProgressOptions): AsyncGenerat
       for (const item of batch) {
         if (compareStreamIds(item.id, last) <= 0) continue; // already covered by snapshot/backfill
         if (stopped()) return;
-        if (floor !== null && !ended(item.event)) {
-          if (stageIndex(item.event.stage) < floor) continue;
-          floor = null;
+        if (!passes(item)) {
+          last = item.id;
+          continue;
         }
         yield item;
         last = item.id;
-        if (ended(item.event)) return;
+        if (isTerminalEvent(item.event)) return;
       }
     }
   } finally {

@@ -18,7 +18,12 @@ export interface ProgressHub {
   backfill(
     analysisId: string,
     afterId: string,
-  ): Promise<{ trimmed: boolean; events: { id: string; event: ProgressEvent }[] }>;
+  ): Promise<{
+    trimmed: boolean;
+    events: { id: string; event: ProgressEvent }[];
+    /** The event at `afterId` itself (what the client saw last), when it is still in the stream. */
+    seen?: ProgressEvent | undefined;
+  }>;
   /** The newest entry id in the stream (`0-0` when empty): every event published so far is <= it. */
   latestId(): Promise<string>;
   /** Resolves once the shared reader is positioned; events after that point reach subscribers. */
@@ -95,21 +100,26 @@ export function createProgressHub(opts: {
   async function backfill(analysisId: string, afterId: string) {
     if (!isStreamId(afterId)) return { trimmed: true, events: [] };
     const events: { id: string; event: ProgressEvent }[] = [];
-    let cursor = afterId;
+    let seen: ProgressEvent | undefined;
+    // The first page starts AT afterId (inclusive) to read the event the client saw last, in the
+    // same round trip: it is where the follower's "never step back" floor starts.
+    let start = afterId;
     for (;;) {
-      const page = (await redis.xrange(key, `(${cursor}`, '+', 'COUNT', PAGE)) as [string, string[]][];
+      const page = (await redis.xrange(key, start, '+', 'COUNT', PAGE)) as [string, string[]][];
       for (const [id, raw] of page) {
         const fields = fieldsToObject(raw);
         if (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== analysisId) continue;
         const event = decodeProgress(fields.payload);
-        if (event) events.push({ id, event });
+        if (!event) continue;
+        if (id === afterId) seen = event;
+        else events.push({ id, event });
       }
       if (page.length < PAGE) break;
-      cursor = (page[page.length - 1] as [string, string[]])[0];
+      start = `(${(page[page.length - 1] as [string, string[]])[0]}`;
     }
     // Checked after reading: trimming only moves forward, so if nothing after afterId is gone now,
     // nothing was gone while we read either.
-    return { trimmed: await lostAfter(afterId), events };
+    return { trimmed: await lostAfter(afterId), events, seen };
   }
 
   async function lostAfter(afterId: string): Promise<boolean> {

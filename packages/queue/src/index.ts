@@ -1,4 +1,4 @@
-export { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+export { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 export { createRedisConnection } from './connection';
 export { type FollowedEvent, type FollowProgressOptions, followProgress } from './follow';
 export { createProgressHub, type ProgressHub, type ProgressListener } from './hub';
@@ -9,6 +9,7 @@ export {
   createAnalysisQueue,
   enqueueAnalysis,
   hasLiveJob,
+  isLiveJobState,
   JOBS,
   type RetryOptions,
   requeueAnalysis,

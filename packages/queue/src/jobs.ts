@@ -65,9 +65,12 @@ export async function enqueueAnalysis(
 
 const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
-/** True when a job for the analysis will still run (or is running): the sweeper must leave it alone. */
+/** True for a job state that will still run (or is running): the sweeper must leave such a job alone. */
+export const isLiveJobState = (state: string) => LIVE_STATES.has(state);
+
+/** True when a job for the analysis will still run (or is running). */
 export async function hasLiveJob(queue: AnalysisQueue, analysisId: string): Promise<boolean> {
-  return LIVE_STATES.has(await queue.getJobState(analysisId));
+  return isLiveJobState(await queue.getJobState(analysisId));
 }
 
 /**
@@ -81,7 +84,7 @@ export async function requeueAnalysis(
   retry: RetryOptions,
 ): Promise<boolean> {
   const state = await queue.getJobState(analysisId);
-  if (LIVE_STATES.has(state)) return false;
+  if (isLiveJobState(state)) return false;
   if (state === 'completed' || state === 'failed') await queue.remove(analysisId);
   await enqueueAnalysis(queue, analysisId, retry);
   return true;

@@ -8,8 +8,8 @@ export type AnalysisWorker = Worker<AnalysisJobData, unknown, AnalysisJobName>;
 /**
  * The BullMQ worker for analyses. A worker that dies (SIGKILL, OOM, lost host) stops renewing its
  * job lock; after `lockDurationMs` another worker's stalled check (every `stalledIntervalMs`) moves the
- * job back to wait. Two stalls are tolerated, a third fails the job: a contract that kills the worker
- * each time must not take the fleet down in a loop.
+ * job back to wait. Whether a contract that keeps killing workers is poison is judged by the job
+ * handler from progress (deaths at the same step); `maxStalledCount` is only a backstop above that.
  */
 export function createAnalysisWorker(opts: {
   connection: ConnectionOptions;
@@ -18,6 +18,8 @@ export function createAnalysisWorker(opts: {
   lockDurationMs: number;
   stalledIntervalMs: number;
   processor: AnalysisProcessor;
+  /** Stalls after which BullMQ fails the job by itself; keep it above the handler's poison rule. */
+  maxStalledCount?: number;
   autorun?: boolean;
 }): AnalysisWorker {
   return new Worker<AnalysisJobData, unknown, AnalysisJobName>(ANALYSIS_QUEUE, opts.processor, {
@@ -26,7 +28,7 @@ export function createAnalysisWorker(opts: {
     concurrency: opts.concurrency,
     lockDuration: opts.lockDurationMs,
     stalledInterval: opts.stalledIntervalMs,
-    maxStalledCount: 2,
+    maxStalledCount: opts.maxStalledCount ?? 50,
     autorun: opts.autorun ?? true,
   });
 }

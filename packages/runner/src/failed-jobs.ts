@@ -1,8 +1,8 @@
-import { eventFromStored } from '@revmemo/contracts';
-import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
+import type { Db } from '@revmemo/db';
 import type { Job, ProgressPublisher } from '@revmemo/queue';
 import { type Log, withFields } from './log';
 import type { RuntimeMetrics } from './metrics';
+import { failAnalysis } from './release';
 
 /**
  * For jobs that end failed without our handler releasing them (a worker that fails a job it no longer
@@ -20,17 +20,17 @@ export async function releaseFailedJob(
   if (!(await job.isFailed())) return;
   const analysisId = job.id;
   const log = withFields(deps.log, { analysis_id: analysisId, job_id: job.id });
-  const outcome = await releaseAnalysis(deps.db, {
-    analysisId,
-    status: 'failed',
-    errorMessage: 'The analysis could not be completed. Nothing was charged.',
-  }).catch((releaseErr: unknown) => {
+  const outcome = await failAnalysis(
+    { ...deps, log },
+    {
+      analysisId,
+      errorMessage: 'The analysis could not be completed. Nothing was charged.',
+      by: 'failed-job',
+    },
+  ).catch((releaseErr: unknown) => {
     log.error({ err: releaseErr }, 'could not release a failed job; the sweeper will retry');
     return 'error' as const;
   });
-  if (outcome !== 'released') return;
-  deps.metrics?.releases.inc({ by: 'failed-job' });
-  log.error({ reason: err.message }, 'job failed outside the handler; analysis released');
-  const row = await getAnalysis(deps.db, analysisId);
-  if (row) await deps.publisher.publish(eventFromStored(row)).catch(() => undefined);
+  if (outcome === 'released')
+    log.error({ reason: err.message }, 'job failed outside the handler; analysis released');
 }

@@ -1,4 +1,5 @@
 import {
+  AnalysisAbortedError,
   DocumentError,
   PermanentAnalysisError,
   TooManyWordsError,
@@ -36,4 +37,26 @@ export function classifyFailure(err: unknown, lastAttempt: boolean): Failure {
   return lastAttempt
     ? { retry: false, userMessage: 'The analysis failed because of an internal error. Nothing was charged.' }
     : { retry: true, userMessage: 'A temporary problem interrupted the analysis; it will be retried.' };
+}
+
+/**
+ * The reason BullMQ stores with a failed attempt (kept for weeks, shown in Bull Board). The engine's
+ * own errors say what happened without document content; any other error (a database error can
+ * carry the query's parameters, i.e. contract text) is reduced to its type and code.
+ */
+export function jobFailureReason(err: unknown): string {
+  if (
+    err instanceof TransientModelError ||
+    err instanceof PermanentAnalysisError ||
+    err instanceof DocumentError ||
+    err instanceof TooManyWordsError ||
+    err instanceof AnalysisAbortedError
+  ) {
+    return `${err.name}: ${err.message}`.slice(0, 500);
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return `${err.name}${typeof code === 'string' ? ` (${code})` : ''}: details in the worker log`;
+  }
+  return 'unknown error: details in the worker log';
 }

@@ -33,8 +33,14 @@ export function createRuntimeMetrics(registry: Registry) {
     }),
     modelTokens: new Counter({
       name: 'revmemo_model_tokens_total',
-      help: 'Model tokens used by captured analyses',
+      help: 'Model tokens of captured analyses, every request of every run included',
       labelNames: ['kind', 'model'] as const,
+      registers,
+    }),
+    modelCalls: new Counter({
+      name: 'revmemo_model_calls_total',
+      help: 'Model requests by outcome: ok (answered), retried (failed, tried again in the step), failed',
+      labelNames: ['outcome'] as const,
       registers,
     }),
     progressPublished: new Counter({

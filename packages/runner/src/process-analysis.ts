@@ -1,59 +1,84 @@
 import {
   AnalysisJobDataSchema,
-  eventFromStored,
-  isTerminal,
   type PipelineStage,
+  type ProgressNotice,
+  stageIndex,
   stageInfo,
 } from '@revmemo/contracts';
 import {
+  beginRun,
   captureAnalysis,
   type Db,
   getAnalysis,
-  type ModelUsage,
-  markRunning,
-  releaseAnalysis,
+  type RunStart,
+  recordModelCall,
+  saveStep,
   updateProgress,
 } from '@revmemo/db';
-import { type PipelineInput, runPipeline } from '@revmemo/engine';
+import {
+  estimateCostUsd,
+  type FinishedSteps,
+  type ModelCall,
+  type PipelineInput,
+  RetryLaterError,
+  runPipeline,
+  type StepDone,
+  type StepRetryPolicy,
+  type StepRetryWait,
+} from '@revmemo/engine';
 import {
   type AnalysisProcessor,
+  DelayedError,
   type Job,
   type ProgressPublisher,
   UnrecoverableError,
   WaitingError,
 } from '@revmemo/queue';
-import { classifyFailure } from './failures';
+import { classifyFailure, jobFailureReason } from './failures';
 import { type Log, withFields } from './log';
 import type { RuntimeMetrics } from './metrics';
-import { stageEvent } from './progress';
+import { stageEvent, stageName } from './progress';
+import { failAnalysis, publishStored, publishWithRetry, type ReleaseDeps } from './release';
 
 export interface AnalysisHandlerDeps {
   db: Db;
   publisher: ProgressPublisher;
-  model: { client: PipelineInput['client']; name: string; maxContextTokens: number };
+  model: {
+    client: PipelineInput['client'];
+    name: string;
+    maxContextTokens: number;
+    /** In-step retries of transient model failures (MODEL_STEP_*). */
+    stepRetry?: StepRetryPolicy;
+  };
   log: Log;
-  /** Aborted when the process is asked to stop: a running job hands itself back at the next stage. */
+  /** Aborted when the process is asked to stop: a running job hands itself back at the next step. */
   stopping: AbortSignal;
   /** Aborted when the shutdown grace period is over: in-flight model calls are cut as well. */
   stopNow?: AbortSignal;
+  /** Worker deaths at one step, with no step finished in between, that make a contract poison. */
+  poisonStalls?: number;
   /** Absent in tests that do not look at metrics. */
   metrics?: RuntimeMetrics;
 }
 
-/** Thrown from onStage to leave the pipeline at a stage boundary. */
+/** Thrown from onStage to leave the pipeline at a step boundary. */
 class HandBack extends Error {
   override readonly name = 'HandBack';
 }
+/** Canceled, finished, or taken over by a newer run: this run must stop touching the analysis. */
 class NoLongerRunning extends Error {
   override readonly name = 'NoLongerRunning';
 }
 
 export type AnalysisOutcome = 'completed' | 'already-terminal' | 'canceled' | 'missing';
 
+const DEFAULT_POISON_STALLS = 3;
+
 /**
- * The analysis job. Postgres is the source of truth and is written before every publish, so a
- * follower's snapshot never runs behind the events. Re-running a job is always safe: a terminal
- * analysis is a no-op, and capture charges at most once.
+ * The analysis job (lifecycle in docs/durable-steps.md). Postgres is the source of truth and is
+ * written before every publish, so a follower's snapshot never runs behind the events. Re-running a
+ * job is always safe: a terminal analysis is a no-op, finished steps are not sent to the model
+ * again, and capture charges at most once.
  */
 export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProcessor {
   const handle = createJobHandler(deps);
@@ -66,161 +91,302 @@ export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProc
       end({ outcome: String(outcome) });
       return outcome;
     } catch (err) {
-      end({
-        outcome:
-          err instanceof WaitingError
-            ? 'handed-back'
-            : err instanceof UnrecoverableError
-              ? 'failed'
-              : 'retry',
-      });
+      end({ outcome: outcomeOfThrow(err) });
       throw err;
     }
   };
 }
 
+function outcomeOfThrow(err: unknown): string {
+  if (err instanceof WaitingError) return 'handed-back';
+  if (err instanceof DelayedError) return 'delayed';
+  if (err instanceof UnrecoverableError) return 'failed';
+  return 'retry';
+}
+
+/** What one run of one job knows; passed to the named steps of the lifecycle below. */
+interface Run {
+  deps: AnalysisHandlerDeps;
+  job: Job;
+  token: string | undefined;
+  jobSignal: AbortSignal | undefined;
+  analysisId: string;
+  log: Log;
+  release: ReleaseDeps;
+}
+
 function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
-  const { db } = deps;
-
-  const publish = async (log: Log, event: Parameters<ProgressPublisher['publish']>[0], tries = 1) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await deps.publisher.publish(event);
-      } catch (err) {
-        // The state is already in Postgres; a lost event only delays followers until their next snapshot.
-        if (attempt >= tries) {
-          log.warn({ err, kind: event.kind }, 'progress publish failed');
-          return undefined;
-        }
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-      }
-    }
-  };
-
-  /** Republishes what Postgres says about a finished analysis (its terminal event may have been lost). */
-  const publishStored = async (log: Log, analysisId: string) => {
-    const row = await getAnalysis(db, analysisId);
-    if (row) await publish(log, eventFromStored(row), 3);
-    return row;
-  };
-
   return async (job, token, jobSignal) => {
     const parsed = AnalysisJobDataSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
+    if (!parsed.success) {
+      deps.log.error({ job_id: job.id }, 'invalid job payload');
+      throw new UnrecoverableError('invalid job payload');
+    }
     const { analysisId } = parsed.data;
     const log = withFields(deps.log, {
       analysis_id: analysisId,
       job_id: job.id,
       attempt: job.attemptsMade + 1,
     });
-
-    const row = await getAnalysis(db, analysisId);
-    if (!row) {
-      log.warn({}, 'analysis not found; nothing to do');
-      return 'missing' satisfies AnalysisOutcome;
-    }
-    if (isTerminal(row.status)) {
-      await publish(log, eventFromStored(row), 3);
-      return 'already-terminal' satisfies AnalysisOutcome;
-    }
-    const running = await markRunning(db, analysisId);
-    if (!running) {
-      await publishStored(log, analysisId);
-      return 'already-terminal' satisfies AnalysisOutcome;
-    }
-    log.info({}, 'analysis started');
-
-    let stage: PipelineStage = 'preparation';
-    const onStage = async (next: PipelineStage, message: string) => {
-      // Stage boundaries are the safe points: nothing is half-done, so stopping here loses one stage at most.
-      if (deps.stopping.aborted) throw new HandBack('worker shutting down');
-      stage = next;
-      if (
-        !(await updateProgress(db, analysisId, {
-          stage: next,
-          percent: stageInfo(next).percent,
-          message,
-          attempt: running.attempts,
-        }))
-      ) {
-        throw new NoLongerRunning('analysis is no longer running'); // canceled, finished, or taken over by a newer run
-      }
-      await publish(log, stageEvent(analysisId, next, message));
+    const run: Run = {
+      deps,
+      job,
+      token,
+      jobSignal,
+      analysisId,
+      log,
+      release: { db: deps.db, publisher: deps.publisher, log, metrics: deps.metrics },
     };
-    const noteRetry = async (at: PipelineStage, message: string) => {
-      if (
-        await updateProgress(db, analysisId, {
-          stage: at,
-          percent: stageInfo(at).percent,
-          message,
-          attempt: running.attempts,
-        })
-      ) {
-        await publish(log, stageEvent(analysisId, at, message));
-      }
-    };
-    const signals = [deps.stopNow, jobSignal].filter((s): s is AbortSignal => s !== undefined);
-
+    let start: RunStart | null;
     try {
-      const result = await runPipeline({
-        client: deps.model.client,
-        model: deps.model.name,
-        documentText: running.documentText,
-        additionalContext: running.additionalContext,
-        fileNames: running.fileNames,
-        maxContextTokens: deps.model.maxContextTokens,
-        onStage,
-        signal: signals.length ? AbortSignal.any(signals) : undefined,
-      });
-      const outcome = await captureAnalysis(db, {
-        analysisId,
-        memoContent: result.memoMarkdown,
-        usage: result.usage,
-      });
-      if (outcome === 'captured') recordCharge(deps.metrics, running.quotedCredits, result.usage);
-      await publishStored(log, analysisId);
-      log.info({ outcome, usage: result.usage }, 'analysis finished');
-      return (outcome === 'captured' ? 'completed' : 'already-terminal') satisfies AnalysisOutcome;
+      start = await beginRun(deps.db, analysisId, { stalledCounter: job.stalledCounter });
     } catch (err) {
-      if (err instanceof HandBack || (isAbort(err) && deps.stopping.aborted)) {
-        await handBack(job, token, log);
-        throw new WaitingError();
-      }
-      if (jobSignal?.aborted && !deps.stopping.aborted) {
-        // BullMQ took the job away (lock lost: this process stalled and another worker may hold it
-        // now). Postgres belongs to whoever runs it next; touching it here could fail a live analysis.
-        log.warn({ err }, 'job lock lost; leaving the analysis to its next run');
-        throw err;
-      }
-      if (err instanceof NoLongerRunning) {
-        const stored = await publishStored(log, analysisId);
-        log.info({ status: stored?.status }, 'analysis stopped: no longer running');
-        return 'canceled' satisfies AnalysisOutcome;
-      }
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const failure = classifyFailure(err, lastAttempt);
-      if (failure.retry) {
-        log.warn({ err }, 'analysis attempt failed; will retry');
-        await noteRetry(stage, failure.userMessage).catch(() => undefined); // best effort: Postgres may be the problem
-        throw err;
-      }
-      const released = await releaseAnalysis(db, {
-        analysisId,
-        status: 'failed',
-        errorMessage: failure.userMessage,
-        attempt: running.attempts,
-      });
-      if (released === 'superseded') {
-        log.warn({ err }, 'a newer run owns this analysis; leaving it alone');
-        throw err;
-      }
-      if (released === 'released') deps.metrics?.releases.inc({ by: 'handler' });
-      await publishStored(log, analysisId);
-      log.error({ err }, 'analysis failed');
-      // Unrecoverable so BullMQ does not retry a failure we have already made final.
-      throw new UnrecoverableError(failure.userMessage);
+      // Postgres is down or failing: nothing was started, so BullMQ's retry is the right answer.
+      log.error({ err }, 'could not start the analysis run; will retry');
+      throw new Error(jobFailureReason(err));
+    }
+    if (!start) return finishedElsewhere(run);
+    if (start.stallStreak >= (deps.poisonStalls ?? DEFAULT_POISON_STALLS)) return declarePoison(run, start);
+    log.info(
+      { resumed_after_steps: start.steps.length, after_worker_death: start.afterWorkerDeath },
+      start.analysis.attempts > 1 ? 'analysis run resumed' : 'analysis started',
+    );
+    try {
+      const memo = await runSteps(run, start);
+      return await capture(run, memo);
+    } catch (err) {
+      return await handleRunError(run, start, err);
     }
   };
+}
+
+/** The analysis is terminal or unknown: republish its final state (the last event may be lost). */
+async function finishedElsewhere(run: Run): Promise<AnalysisOutcome> {
+  const row = await publishStored(run.release, run.analysisId);
+  if (!row) {
+    run.log.warn({}, 'analysis not found; nothing to do');
+    return 'missing';
+  }
+  return 'already-terminal';
+}
+
+/**
+ * The same step killed the worker again and again: stop feeding it to workers. Judged by progress
+ * (start.stallStreak), so a run that keeps getting further is never called poison.
+ */
+async function declarePoison(run: Run, start: RunStart): Promise<never> {
+  const stage = stageOfStep(start.steps.length);
+  const message =
+    `This contract stopped the analysis worker ${start.stallStreak} times at ${stageName(stage)} ` +
+    '(the worker process died each time), so the analysis was stopped. Nothing was charged. ' +
+    'Contact support with this analysis id.';
+  const outcome = await failAnalysis(run.release, {
+    analysisId: run.analysisId,
+    errorMessage: message,
+    by: 'poison',
+    attempt: start.analysis.attempts,
+  });
+  run.log.error({ stall_streak: start.stallStreak, stage, outcome }, 'analysis declared poison');
+  throw new UnrecoverableError('poison: the worker died repeatedly at the same step');
+}
+
+/** The pipeline from the first unfinished step, saving each finished step before the next starts. */
+async function runSteps(run: Run, start: RunStart) {
+  const { deps, analysisId, log } = run;
+  const attempt = start.analysis.attempts;
+  const rerun = attempt > 1 || start.steps.length > 0;
+  // The bar never steps back: a re-run does not announce stages before the one already reached.
+  let reached = stageIndex(asStage(start.analysis.progressStage) ?? 'queued');
+  let resumedNotice: ProgressNotice | undefined;
+
+  const setProgress = async (stage: PipelineStage, message: string, notice?: ProgressNotice) => {
+    if (
+      !(await updateProgress(deps.db, analysisId, {
+        stage,
+        percent: stageInfo(stage).percent,
+        message,
+        attempt,
+      }))
+    )
+      throw new NoLongerRunning('analysis is no longer running');
+    await publishWithRetry(run.release, stageEvent(analysisId, stage, message, notice));
+  };
+
+  const onStage = async (stage: PipelineStage, message: string) => {
+    // Step boundaries are the safe points: nothing is half-done, and finished steps are saved.
+    if (deps.stopping.aborted) throw new HandBack('worker shutting down');
+    if (stageIndex(stage) < reached) return;
+    reached = stageIndex(stage);
+    if (rerun && !resumedNotice) {
+      resumedNotice = { type: 'resumed', stage };
+      const why = start.afterWorkerDeath ? 'A worker stopped; resuming' : 'Resuming';
+      return setProgress(stage, `${why} at ${stageName(stage)}. Finished steps are kept.`, resumedNotice);
+    }
+    await setProgress(stage, message);
+  };
+
+  const onStepDone = async (done: StepDone) => {
+    const saved = await saveStep(deps.db, {
+      analysisId,
+      attempt,
+      step: done.key,
+      result: done.result,
+      droppedCitations: done.droppedCitations,
+      model: done.usage.model,
+      promptTokens: done.usage.promptTokens,
+      completionTokens: done.usage.completionTokens,
+      modelCalls: done.modelCalls,
+      durationMs: done.durationMs,
+    });
+    if (saved === 'superseded') throw new NoLongerRunning('a newer run owns this analysis');
+  };
+
+  const onModelCall = async (call: ModelCall) => {
+    deps.metrics?.modelCalls.inc({ outcome: call.outcome });
+    const usage = call.usage;
+    await recordModelCall(deps.db, analysisId, {
+      model: usage?.model ?? deps.model.name,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      estimatedCostUsd: usage ? estimateCostUsd(usage.model, usage.promptTokens, usage.completionTokens) : 0,
+    }).catch((err: unknown) => log.warn({ err }, 'could not record a model call'));
+  };
+
+  const onRetryWait = async (wait: StepRetryWait) => {
+    const seconds = Math.max(1, Math.round((wait.retryAt.getTime() - Date.now()) / 1000));
+    log.warn({ stage: wait.stage, try: wait.attempt, reason: wait.reason }, 'model step will be retried');
+    await setProgress(
+      wait.stage,
+      `The AI model is busy; retrying ${stageName(wait.stage)} in ${seconds} s, try ${wait.attempt} of ${wait.maxAttempts}.`,
+      {
+        type: 'retrying',
+        stage: wait.stage,
+        attempt: wait.attempt,
+        maxAttempts: wait.maxAttempts,
+        retryAt: wait.retryAt.toISOString(),
+      },
+    );
+  };
+
+  const cut = [deps.stopNow, run.jobSignal].filter((s): s is AbortSignal => s !== undefined);
+  return runPipeline({
+    client: deps.model.client,
+    model: deps.model.name,
+    documentText: start.analysis.documentText,
+    additionalContext: start.analysis.additionalContext,
+    fileNames: start.analysis.fileNames,
+    maxContextTokens: deps.model.maxContextTokens,
+    finished: finishedSteps(start),
+    retry: deps.model.stepRetry,
+    onStage,
+    onStepDone,
+    onModelCall,
+    onRetryWait,
+    signal: cut.length ? AbortSignal.any(cut) : undefined,
+    waitSignal: deps.stopping,
+  });
+}
+
+/** Success: the memo and exactly one charge in one transaction, then the terminal event. */
+async function capture(run: Run, memo: Awaited<ReturnType<typeof runPipeline>>): Promise<AnalysisOutcome> {
+  const { deps, analysisId, log } = run;
+  // No usage here: recordModelCall has summed every request of every run as it happened.
+  const outcome = await captureAnalysis(deps.db, { analysisId, memoContent: memo.memoMarkdown });
+  const row = await publishStored(run.release, analysisId);
+  if (outcome === 'captured' && row) recordCharge(deps.metrics, row);
+  log.info({ outcome, model_calls: row?.modelCalls, usage: memo.usage }, 'analysis finished');
+  return outcome === 'captured' ? 'completed' : 'already-terminal';
+}
+
+/** Every way a run can stop short, in one place: hand back, wait, stop, retry, or fail for good. */
+async function handleRunError(run: Run, start: RunStart, err: unknown): Promise<AnalysisOutcome> {
+  const { deps, job, token, log, analysisId } = run;
+  if (err instanceof HandBack || (isAbort(err) && deps.stopping.aborted)) {
+    await handBack(job, token, log);
+    throw new WaitingError();
+  }
+  if (run.jobSignal?.aborted && !deps.stopping.aborted) {
+    // BullMQ took the job away (lock lost: this process stalled and another worker may hold it
+    // now). Postgres belongs to whoever runs it next; touching it here could fail a live analysis.
+    log.warn({ err }, 'job lock lost; leaving the analysis to its next run');
+    throw new Error(jobFailureReason(err));
+  }
+  if (err instanceof NoLongerRunning) {
+    const stored = await publishStored(run.release, analysisId);
+    log.info({ status: stored?.status }, 'analysis stopped: no longer running');
+    return 'canceled';
+  }
+  if (err instanceof RetryLaterError) return parkUntil(run, start, err);
+
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const failure = classifyFailure(err, lastAttempt);
+  if (failure.retry) {
+    log.warn({ err }, 'analysis attempt failed; will retry from the last finished step');
+    const stage = asStage(await currentStage(deps.db, analysisId).catch(() => null));
+    if (stage) {
+      // Best effort: Postgres may be the problem. Same stage and percent, so the bar holds still.
+      await updateProgress(deps.db, analysisId, {
+        stage,
+        percent: stageInfo(stage).percent,
+        message: failure.userMessage,
+        attempt: start.analysis.attempts,
+      })
+        .then(async (ok) => {
+          if (ok) await publishWithRetry(run.release, stageEvent(analysisId, stage, failure.userMessage));
+        })
+        .catch(() => undefined);
+    }
+    throw new Error(jobFailureReason(err));
+  }
+  const released = await failAnalysis(run.release, {
+    analysisId,
+    errorMessage: failure.userMessage,
+    by: 'handler',
+    attempt: start.analysis.attempts,
+  });
+  if (released === 'superseded') {
+    log.warn({ err }, 'a newer run owns this analysis; leaving it alone');
+    throw new Error(jobFailureReason(err));
+  }
+  log.error({ err }, 'analysis failed');
+  // Unrecoverable so BullMQ does not retry a failure we have already made final.
+  throw new UnrecoverableError(failure.userMessage);
+}
+
+/**
+ * The provider asked for a pause longer than the step's retry budget: park the job in BullMQ's
+ * delayed set until then. It holds no lock and no worker slot meanwhile, uses no attempt, and the
+ * next run resumes from the last finished step.
+ */
+async function parkUntil(run: Run, start: RunStart, err: RetryLaterError): Promise<never> {
+  const { deps, job, token, log, analysisId } = run;
+  const stage =
+    asStage((await currentStage(deps.db, analysisId)) ?? start.analysis.progressStage) ?? 'contract';
+  const at = err.retryAt;
+  const message = `The AI model asked us to wait; ${stageName(stage)} continues at ${at.toISOString().slice(11, 16)} UTC.`;
+  await updateProgress(deps.db, analysisId, {
+    stage,
+    percent: stageInfo(stage).percent,
+    message,
+    attempt: start.analysis.attempts,
+  });
+  await publishWithRetry(
+    run.release,
+    stageEvent(analysisId, stage, message, {
+      type: 'retrying',
+      stage,
+      attempt: 1,
+      maxAttempts: 1,
+      retryAt: at.toISOString(),
+    }),
+  );
+  await job.moveToDelayed(at.getTime(), token);
+  log.warn({ retry_at: at.toISOString() }, 'provider asked for a long pause; job delayed');
+  throw new DelayedError();
+}
+
+async function currentStage(db: Db, analysisId: string): Promise<string | null> {
+  return (await getAnalysis(db, analysisId))?.progressStage ?? null;
 }
 
 /** Puts the job back in the wait list without using an attempt, for the next worker. */
@@ -234,12 +400,52 @@ async function handBack(job: Job, token: string | undefined, log: Log) {
   }
 }
 
-function recordCharge(metrics: RuntimeMetrics | undefined, credits: number, usage: ModelUsage) {
+function finishedSteps(start: RunStart): FinishedSteps {
+  const out: Record<string, unknown> = {};
+  for (const s of start.steps) {
+    out[s.step] = {
+      result: s.result,
+      droppedCitations: s.droppedCitations,
+      usage: { model: s.model, promptTokens: s.promptTokens, completionTokens: s.completionTokens },
+    };
+  }
+  return out as FinishedSteps;
+}
+
+const MODEL_STAGES: PipelineStage[] = [
+  'contract',
+  'obligations',
+  'price',
+  'allocation',
+  'recognition',
+  'memo',
+];
+/** The stage a run with `finished` steps done works on next. */
+function stageOfStep(finished: number): PipelineStage {
+  return MODEL_STAGES[Math.min(finished, MODEL_STAGES.length - 1)] ?? 'contract';
+}
+
+function asStage(stage: string | null | undefined): PipelineStage | null {
+  return stage && (MODEL_STAGES as string[]).concat('preparation').includes(stage)
+    ? (stage as PipelineStage)
+    : null;
+}
+
+function recordCharge(
+  metrics: RuntimeMetrics | undefined,
+  row: {
+    quotedCredits: number;
+    model: string | null;
+    promptTokens: number | null;
+    completionTokens: number | null;
+  },
+) {
   if (!metrics) return;
   metrics.charges.inc();
-  metrics.chargedCredits.inc(credits);
-  metrics.modelTokens.inc({ kind: 'prompt', model: usage.model }, usage.promptTokens);
-  metrics.modelTokens.inc({ kind: 'completion', model: usage.model }, usage.completionTokens);
+  metrics.chargedCredits.inc(row.quotedCredits);
+  const model = row.model ?? 'unknown';
+  metrics.modelTokens.inc({ kind: 'prompt', model }, row.promptTokens ?? 0);
+  metrics.modelTokens.inc({ kind: 'completion', model }, row.completionTokens ?? 0);
 }
 
 function isAbort(err: unknown): boolean {

@@ -1,7 +1,12 @@
-import { type PipelineStage, type ProgressEvent, stageInfo } from '@revmemo/contracts';
+import { type PipelineStage, type ProgressEvent, type ProgressNotice, stageInfo } from '@revmemo/contracts';
 
-/** The event for a stage the pipeline just entered; the same values were written to Postgres first. */
-export function stageEvent(analysisId: string, stage: PipelineStage, message: string): ProgressEvent {
+/** The event for a stage the pipeline is at; the same values were written to Postgres first. */
+export function stageEvent(
+  analysisId: string,
+  stage: PipelineStage,
+  message: string,
+  notice?: ProgressNotice,
+): ProgressEvent {
   return {
     analysisId,
     status: 'running',
@@ -11,5 +16,13 @@ export function stageEvent(analysisId: string, stage: PipelineStage, message: st
     at: new Date().toISOString(),
     errorMessage: null,
     kind: 'progress',
+    ...(notice && { notice }),
   };
+}
+
+/** "step 3" for the model steps, the stage's label otherwise; for messages a person reads. */
+export function stageName(stage: PipelineStage): string {
+  const label = stageInfo(stage).label;
+  const step = /^Step (\d+):/.exec(label);
+  return step ? `step ${step[1]}` : label.toLowerCase();
 }

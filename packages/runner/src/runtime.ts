@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '@revmemo/config';
 import { createDb } from '@revmemo/db';
-import { countTokens, createModelClient } from '@revmemo/engine';
+import { countTokens, createModelClient, STEPS } from '@revmemo/engine';
 import {
   ANALYSIS_QUEUE,
   createAnalysisQueue,
@@ -65,6 +65,9 @@ export async function startAnalysisRuntime(
     concurrency: config.queue.concurrency,
     lockDurationMs: config.queue.lockDurationMs,
     stalledIntervalMs: config.queue.stalledIntervalMs,
+    // Backstop only: the handler fails a contract that keeps killing workers at the same step
+    // (POISON_STALLS); a run that gets further each time may die once per step and still finish.
+    maxStalledCount: (STEPS.length + 2) * config.queue.poisonStalls,
     autorun: false,
     processor: createAnalysisProcessor({
       db: database.db,
@@ -77,7 +80,9 @@ export async function startAnalysisRuntime(
         }),
         name: config.model.name,
         maxContextTokens: config.model.maxContextTokens,
+        stepRetry: config.model.stepRetry,
       },
+      poisonStalls: config.queue.poisonStalls,
       log,
       stopping: stopping.signal,
       stopNow: stopNow.signal,

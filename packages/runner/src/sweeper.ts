@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { eventFromStored } from '@revmemo/contracts';
-import { type Db, getAnalysis, listQueuedOlderThan, listRunning, releaseAnalysis } from '@revmemo/db';
+import { type Db, listQueuedOlderThan, listRunning } from '@revmemo/db';
 import {
   type AnalysisQueue,
+  isLiveJobState,
   type ProgressPublisher,
   type RetryOptions,
   requeueAnalysis,
@@ -10,6 +10,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Log } from './log';
 import type { RuntimeMetrics } from './metrics';
+import { failAnalysis } from './release';
 
 export interface SweeperDeps {
   db: Db;
@@ -31,8 +32,6 @@ export interface SweepResult {
   requeued: string[];
   released: string[];
 }
-
-const LIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 // Deletes the lock only if it is still ours: a slow sweep must not release the next holder's lock.
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -56,7 +55,7 @@ export function createSweeper(deps: SweeperDeps) {
       }
       for (const a of await listRunning(deps.db)) {
         const state = await deps.queue.getJobState(a.analysisId);
-        if (LIVE.has(state)) continue;
+        if (isLiveJobState(state)) continue;
         if (state === 'failed') {
           // BullMQ gave up on it but the failure handler never ran (the worker died in between).
           if (await release(a.analysisId)) result.released.push(a.analysisId);
@@ -73,16 +72,16 @@ export function createSweeper(deps: SweeperDeps) {
   }
 
   async function release(analysisId: string): Promise<boolean> {
-    const outcome = await releaseAnalysis(deps.db, {
+    const outcome = await failAnalysis(deps, {
       analysisId,
-      status: 'failed',
       errorMessage: 'The analysis could not be completed. Nothing was charged.',
+      by: 'sweeper',
     });
     if (outcome !== 'released') return false;
-    deps.metrics?.releases.inc({ by: 'sweeper' });
-    deps.log.warn({ analysis_id: analysisId }, 'sweeper released an analysis whose job BullMQ had failed');
-    const row = await getAnalysis(deps.db, analysisId);
-    if (row) await deps.publisher.publish(eventFromStored(row)).catch(() => undefined);
+    deps.log.warn(
+      { analysis_id: analysisId, job_id: analysisId },
+      'sweeper released an analysis whose job BullMQ had failed',
+    );
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { AnalysisNotFoundError } from '../errors';
 import type { AnalysisRow, AnalysisSummary } from '../rows';
@@ -10,28 +10,83 @@ import {
   creditTransactions,
 } from '../schema/index';
 import { analysisSummaryColumns } from './analyses';
+import { listSteps, type StoredStep } from './steps';
 import { isUuid } from './util';
 
 const ACTIVE: AnalysisStatus[] = ['queued', 'running'];
 const isActive = (s: AnalysisStatus) => ACTIVE.includes(s);
 
+export interface RunStart {
+  /** The analysis, now `running`, with this run's attempt number in `attempts`. */
+  analysis: AnalysisRow;
+  /** Steps a previous run finished, in pipeline order: this run starts after them. */
+  steps: StoredStep[];
+  /**
+   * Worker deaths in a row with no step finished in between, this start included when it follows a
+   * death. The caller compares it with its poison threshold before calling the model.
+   */
+  stallStreak: number;
+  /** True when the previous run of this job died (BullMQ's stalled counter went up). */
+  afterWorkerDeath: boolean;
+}
+
 /**
  * A worker picked the job up. Queued or running (a retry after a crash) becomes running; the
- * attempt is counted. Null when the analysis is terminal or unknown: the job has nothing to do.
+ * attempt is counted. `stalledCounter` is BullMQ's count of worker deaths for the job: when it went
+ * up since the last run, the death is added to the streak unless a step was finished since the
+ * streak began (a run that got further starts a fresh budget). Null when the analysis is terminal
+ * or unknown: the job has nothing to do.
  */
-export async function markRunning(db: Db, analysisId: string): Promise<AnalysisRow | null> {
+export async function beginRun(
+  db: Db,
+  analysisId: string,
+  opts: { stalledCounter?: number } = {},
+): Promise<RunStart | null> {
   if (!isUuid(analysisId)) return null;
-  const [row] = await db
-    .update(analyses)
-    .set({
-      status: 'running',
-      runStartedAt: sql`coalesce(${analyses.runStartedAt}, now())`,
-      attempts: sql`${analyses.attempts} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(analyses.analysisId, analysisId), inArray(analyses.status, ACTIVE)))
-    .returning();
-  return row ?? null;
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({
+        status: analyses.status,
+        stallsSeen: analyses.stallsSeen,
+        stallStreak: analyses.stallStreak,
+        stallStreakSteps: analyses.stallStreakSteps,
+      })
+      .from(analyses)
+      .where(eq(analyses.analysisId, analysisId))
+      .for('update');
+    if (!current || !isActive(current.status)) return null;
+    const steps = await listSteps(tx, analysisId);
+    const stalls = opts.stalledCounter ?? current.stallsSeen;
+    const afterWorkerDeath = stalls > current.stallsSeen;
+    let { stallStreak, stallStreakSteps } = current;
+    if (afterWorkerDeath) {
+      const sameStep = stallStreak > 0 && stallStreakSteps === steps.length;
+      stallStreak = sameStep ? stallStreak + (stalls - current.stallsSeen) : stalls - current.stallsSeen;
+      stallStreakSteps = steps.length;
+    } else if (steps.length > stallStreakSteps) {
+      stallStreak = 0; // progress since the last death: the next death starts a new streak
+    }
+    const [row] = await tx
+      .update(analyses)
+      .set({
+        status: 'running',
+        runStartedAt: sql`coalesce(${analyses.runStartedAt}, now())`,
+        attempts: sql`${analyses.attempts} + 1`,
+        updatedAt: sql`now()`,
+        stallsSeen: Math.max(stalls, current.stallsSeen),
+        stallStreak,
+        stallStreakSteps,
+      })
+      .where(eq(analyses.analysisId, analysisId))
+      .returning();
+    if (!row) return null;
+    return { analysis: row, steps, stallStreak, afterWorkerDeath };
+  });
+}
+
+/** beginRun without the stall bookkeeping, for callers that only need the running row. */
+export async function markRunning(db: Db, analysisId: string): Promise<AnalysisRow | null> {
+  return (await beginRun(db, analysisId))?.analysis ?? null;
 }
 
 export interface ProgressUpdate {
@@ -120,10 +175,13 @@ export async function captureAnalysis(db: Db, input: CaptureInput): Promise<'cap
         progressStage: 'done',
         progressPercent: 100,
         progressMessage: 'Done',
-        model: input.usage?.model ?? null,
-        promptTokens: input.usage?.promptTokens ?? null,
-        completionTokens: input.usage?.completionTokens ?? null,
-        estimatedCostUsd: input.usage?.estimatedCostUsd ?? null,
+        // Without `usage` the totals recordModelCall kept while the analysis ran stay as they are.
+        ...(input.usage && {
+          model: input.usage.model,
+          promptTokens: input.usage.promptTokens,
+          completionTokens: input.usage.completionTokens,
+          estimatedCostUsd: input.usage.estimatedCostUsd,
+        }),
       })
       .where(eq(analyses.analysisId, a.analysisId));
 

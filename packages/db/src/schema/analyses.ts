@@ -6,6 +6,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -87,6 +88,14 @@ export const analyses = pgTable(
     completionTokens: integer('completion_tokens'),
     estimatedCostUsd: numeric('estimated_cost_usd', { precision: 12, scale: 6, mode: 'number' }),
     attempts: integer('attempts').notNull().default(0),
+    /** Every model request made for this analysis, failed and retried ones included (true cost). */
+    modelCalls: integer('model_calls').notNull().default(0),
+    /** BullMQ's stalled counter of the job when the latest run began: a higher one means a worker died. */
+    stallsSeen: integer('stalls_seen').notNull().default(0),
+    /** Worker deaths in a row with no step finished in between; POISON_STALLS of them fail the analysis. */
+    stallStreak: integer('stall_streak').notNull().default(0),
+    /** How many steps were finished when the current streak began. */
+    stallStreakSteps: integer('stall_streak_steps').notNull().default(0),
   },
   (t) => [
     unique('analyses_user_idempotency_key_unique').on(t.userId, t.idempotencyKey),
@@ -102,4 +111,34 @@ export const analyses = pgTable(
     check('analyses_final_charged_nonnegative', sql`${t.finalChargedCredits} >= 0`),
     check('analyses_progress_percent_range', sql`${t.progressPercent} between 0 and 100`),
   ],
+);
+
+/**
+ * Durable steps: each model step's validated answer, saved before the next step starts. A re-run of
+ * the job (retry, stall, hand-back) starts at the first step missing here; finished steps are never
+ * sent to the model again. Written only by the run that owns the analysis (fenced by `attempt`) and
+ * never overwritten. See docs/durable-steps.md.
+ */
+export const analysisSteps = pgTable(
+  'analysis_steps',
+  {
+    analysisId: uuid('analysis_id')
+      .notNull()
+      .references(() => analyses.analysisId, { onDelete: 'cascade' }),
+    step: text('step').notNull(),
+    /** The step's answer after validation and citation checks: what later steps and the memo use. */
+    result: jsonb('result').notNull(),
+    /** Citations the model made to sections that do not exist, removed from `result`. */
+    droppedCitations: integer('dropped_citations').notNull().default(0),
+    model: text('model').notNull(),
+    promptTokens: integer('prompt_tokens').notNull(),
+    completionTokens: integer('completion_tokens').notNull(),
+    /** Requests this step took in the run that finished it (repairs and in-step retries included). */
+    modelCalls: integer('model_calls').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    /** The analysis attempt (run) that wrote it. */
+    attempt: integer('attempt').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.analysisId, t.step] })],
 );

@@ -45,7 +45,10 @@ export function toAnalysisError(err: unknown, signal?: AbortSignal): Error {
         : status
           ? `answered ${status}`
           : 'could not be reached';
-    return new TransientModelError(`model request ${what}: ${detail}`, status, { cause: err });
+    return new TransientModelError(`model request ${what}: ${detail}`, status, {
+      cause: err,
+      retryAfterMs: retryAfterOf(err),
+    });
   }
   const [code, message] = permanentFor(status);
   return new PermanentAnalysisError(code, message, { cause: err, detail });
@@ -72,4 +75,21 @@ function permanentFor(status: number | undefined): [PermanentErrorCode, string] 
 function statusOf(err: unknown): number | undefined {
   if (err instanceof APIError && typeof err.status === 'number') return err.status;
   return undefined;
+}
+
+/**
+ * The wait the provider asked for: `retry-after-ms` (OpenAI's, milliseconds) first, then the
+ * standard `Retry-After` in seconds or as an HTTP date. Undefined when absent or unreadable.
+ */
+export function retryAfterOf(err: unknown, now = Date.now()): number | undefined {
+  if (!(err instanceof APIError) || !err.headers) return undefined;
+  const headers = err.headers as Headers;
+  const ms = Number(headers.get('retry-after-ms'));
+  if (headers.get('retry-after-ms') !== null && Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = headers.get('retry-after');
+  if (raw === null || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -13,6 +13,8 @@ export interface StructuredRequest<T> {
   jsonSchema: JsonSchema;
   messages: ChatCompletionMessageParam[];
   signal?: AbortSignal | undefined;
+  /** Each request that got an answer, with its usage (failed requests surface as thrown errors). */
+  onAnswer?: ((usage: CallUsage) => void) | undefined;
 }
 
 export interface CallUsage {
@@ -81,11 +83,13 @@ async function complete<T>(
   } catch (err) {
     throw toAnalysisError(err, req.signal);
   }
-  usage.push({
+  const answered: CallUsage = {
     model: response.model || req.model,
     promptTokens: response.usage?.prompt_tokens ?? 0,
     completionTokens: response.usage?.completion_tokens ?? 0,
-  });
+  };
+  usage.push(answered);
+  req.onAnswer?.(answered);
   const choice = response.choices[0];
   if (!choice)
     throw new PermanentAnalysisError('model_error', 'The AI model returned no answer.', { detail: req.name });
