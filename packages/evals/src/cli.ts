@@ -7,6 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SIMULATED_MODEL } from '@revmemo/config';
 import { startModelSimulator } from '@revmemo/model-simulator';
 import { CASES } from './cases';
 import { compareReports } from './compare';
@@ -71,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
     apiKey: settings.apiKey ?? 'simulator',
     baseUrl: sim ? sim.url : settings.baseUrl,
     model: settings.model,
-    simulated: sim !== null,
+    // The built-in simulator, or a simulator the operator pointed OPENAI_BASE_URL at.
+    simulated: sim !== null || settings.model.startsWith(SIMULATED_MODEL),
     timeoutMs: settings.timeoutMs,
     maxContextTokens: settings.maxContextTokens,
   };

@@ -113,7 +113,7 @@ export function renderComparison(c: Comparison, style: 'text' | 'md'): string[] 
     ...sameButMoved.map(line),
   );
   if (c.added.length) out.push('', `New cases: ${c.added.join(', ')}`);
-  if (c.removed.length) out.push('', `Cases no longer in the suite: ${c.removed.join(', ')}`);
+  if (c.removed.length) out.push('', `Cases of the earlier report not in this run: ${c.removed.join(', ')}`);
   return out;
 }
 
