@@ -39,7 +39,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return usage(err instanceof Error ? err.message : String(err));
   }
-  if (values.help) return usage();
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32)
     return usage('--concurrency must be a whole number from 1 to 32');
