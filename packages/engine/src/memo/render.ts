@@ -9,6 +9,7 @@ import {
   renderRecognitionStep,
   type StepSection,
 } from './steps';
+import { uncertainItems } from './uncertain';
 
 export interface MemoInput {
   steps: StepResults;
@@ -103,16 +104,26 @@ function documents({ fileNames, sections }: MemoInput): string[] {
   ];
 }
 
+const OPEN_ITEMS_INTRO =
+  'For the accountant: questions the contract leaves open, and findings the analysis marked as uncertain or dependent on facts outside the contract. Resolve them before relying on the conclusions.';
+
+/**
+ * The model's own questions, then per step what its structured answer marked as uncertain
+ * (see `uncertainItems`), so an "unclear" or "not determinable" finding is asked, not asserted.
+ */
 function openItems(steps: StepResults): string[] {
   const seen = new Set<string>();
   const items: string[] = [];
+  const push = (text: string, line: (n: number) => string) => {
+    const key = text.replace(/\s+/g, ' ').trim().toLowerCase();
+    if (key === '' || seen.has(key)) return;
+    seen.add(key);
+    items.push(line(items.length + 1));
+  };
   STEPS.forEach((step, i) => {
-    for (const q of steps[step.key].openQuestions) {
-      const key = q.replace(/\s+/g, ' ').trim().toLowerCase();
-      if (key === '' || seen.has(key)) continue;
-      seen.add(key);
-      items.push(`${items.length + 1}. Step ${i + 1}: ${inline(q)}`);
-    }
+    for (const q of steps[step.key].openQuestions) push(q, (n) => `${n}. Step ${i + 1}: ${inline(q)}`);
+    for (const u of uncertainItems(step.key, steps))
+      push(u, (n) => `${n}. Step ${i + 1}, marked uncertain in the analysis: ${inline(u)}`);
   });
-  return items.length ? items : ['None identified.'];
+  return items.length ? [OPEN_ITEMS_INTRO, '', ...items] : ['None identified.'];
 }

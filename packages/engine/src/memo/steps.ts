@@ -15,7 +15,7 @@ export interface StepSection {
 const STATUS = { met: 'Met', not_met: 'Not met', unclear: 'Unclear' } as const;
 const PRESENCE = { yes: 'Present', no: 'Not present', unclear: 'Unclear' } as const;
 const ROLE = { vendor: 'vendor', customer: 'customer', other: 'other party' } as const;
-const CRITERIA = {
+export const CRITERIA = {
   a: '(a) Approved and parties committed',
   b: "(b) Each party's rights identifiable",
   c: '(c) Payment terms identifiable',
