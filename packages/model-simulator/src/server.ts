@@ -54,7 +54,7 @@ export interface RecordedCall {
   /** The json_schema name asked for (which pipeline step), when there was one. */
   step: string | null;
   body: unknown;
-  outcome: 'ok' | FailureMode;
+  outcome: 'ok' | FailureMode | 'client-closed';
   /** The message content sent back (null for error responses and timeouts). */
   content: string | null;
 }
@@ -97,7 +97,11 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
       return sendJson(res, 400, errorBody(400, "'model' and a non-empty 'messages' array are required."));
     const at = Date.now();
     const mode = failure ? takeFailure(failure, body) : null;
-    if (!(await wait(config.latencyMs, req))) return;
+    if (!(await wait(config.latencyMs, req))) {
+      // The client hung up (or died) while the answer was being "generated": it still cost a request.
+      record({ body, outcome: 'client-closed', content: null }, at);
+      return;
+    }
     switch (mode) {
       case 'timeout':
         // Hold the request open until the client gives up (or the simulator closes).

@@ -1,6 +1,7 @@
 import {
   PIPELINE_STAGES,
   type ProgressEvent,
+  type ProgressNotice,
   type ProgressSnapshot,
   STAGES,
   type StageId,
@@ -110,6 +111,12 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
           {elapsed == null ? '—' : duration(elapsed)}
         </span>
       </div>
+      {/* Always present so the stage list below never moves when a notice comes or goes. */}
+      {event?.notice && status === 'running' ? (
+        <NoticeLine notice={event.notice} />
+      ) : (
+        <p className="progress-notice" aria-hidden="true" />
+      )}
       <ol className="stage-list" aria-label="Stages">
         {PIPELINE_STAGES.map((id) => {
           const idx = stageIndex(id);
@@ -140,6 +147,28 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
 }
 
 /** A compact bar for lists. */
+/** Why the bar waits or jumped: a retry countdown, or that a new worker took over and kept the finished steps. */
+function NoticeLine({ notice }: { notice: ProgressNotice }) {
+  const [now, setNow] = useState(() => Date.now());
+  const retryAt = notice.type === 'retrying' ? new Date(notice.retryAt).getTime() : 0;
+  useEffect(() => {
+    if (notice.type !== 'retrying') return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [notice.type]);
+  const text =
+    notice.type === 'retrying'
+      ? `The AI model is busy: ${stageLabel(notice.stage)} is tried again ${
+          retryAt > now ? `in ${duration((retryAt - now) / 1000)}` : 'now'
+        } (try ${notice.attempt} of ${notice.maxAttempts}). Nothing is lost meanwhile.`
+      : `Resumed at ${stageLabel(notice.stage)}: a new worker took over and kept the finished steps.`;
+  return (
+    <p className={`progress-notice notice-${notice.type}`} data-testid="progress-notice" role="status">
+      {text}
+    </p>
+  );
+}
+
 export function MiniBar({ percent, status, label }: { percent: number; status: string; label: string }) {
   const p = Math.round(percent);
   return (

@@ -1,0 +1,122 @@
+import { type Db, getAnalysis, listQueuedOlderThan, listRunning, releaseAnalysis } from '@revmemo/db';
+import { type FailureRule, type RecordedCall, startModelSimulator } from '@revmemo/model-simulator';
+import { type AnalysisQueue, createAnalysisQueue, createRedisConnection } from '@revmemo/queue';
+import type { Redis } from 'ioredis';
+import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
+import { expectLedgerHealthy } from '../support/ledger';
+import { type AppProcess, spawnApp, stackEnv } from '../support/processes';
+import { until } from '../worker/fixture';
+
+const WORKER_READY = /Worker started\. Waiting for jobs on queue \\?"analysis\\?"/;
+
+/**
+ * One test file's share of the real stack for worker-process tests: a fresh database, the shared
+ * Redis under its own prefix, a simulated model, and worker processes started as production does.
+ */
+export async function workerStack(label: string, extraEnv: Record<string, string> = {}) {
+  const database = await freshDatabase();
+  const redis: Redis = createRedisConnection(redisUrl());
+  const sim = await startModelSimulator({ latencyMs: 0 });
+  const simBase = sim.url.replace(/\/v1\/?$/, '');
+  const env = stackEnv({
+    databaseUrl: database.url,
+    redisUrl: redisUrl(),
+    modelUrl: sim.url,
+    prefix: uniquePrefix(label),
+    extra: {
+      // Fast in-step retries for tests; the production defaults are in packages/config.
+      MODEL_STEP_BACKOFF_MS: '50',
+      MODEL_STEP_TRIES: '3',
+      WORKER_SHUTDOWN_GRACE_MS: '2000',
+      ...extraEnv,
+    },
+  });
+  const queue: AnalysisQueue = createAnalysisQueue({
+    connection: redis,
+    prefix: env.QUEUE_PREFIX as string,
+    eventsMaxLen: 5000,
+  });
+  const running: AppProcess[] = [];
+  const db: Db = database.db;
+
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${simBase}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  };
+
+  return {
+    db,
+    redis,
+    queue,
+    env,
+    async worker(extra: Record<string, string> = {}) {
+      // Tracked before it is up, so a test that gives up waiting still stops it in cleanup().
+      const w = spawnApp('apps/worker/src/main.ts', { ...env, ...extra });
+      running.push(w);
+      await w.waitFor(WORKER_READY, 60_000);
+      return w;
+    },
+    /** Every request the model answered or saw cut, oldest first. */
+    async modelRequests(): Promise<RecordedCall[]> {
+      const res = await fetch(`${simBase}/__sim/stats`);
+      return ((await res.json()) as { requests: RecordedCall[] }).requests;
+    },
+    /** Resolves while a model request is in flight (arrived, not yet answered). */
+    async requestInFlight(timeoutMs = 30_000) {
+      await until(
+        async () =>
+          (await fetch(`${simBase}/__sim/stats`)).json() as Promise<{ calls: number; requests: unknown[] }>,
+        (s) => s.calls > s.requests.length,
+        timeoutMs,
+      );
+    },
+    failModel: (rule: Partial<FailureRule> & Pick<FailureRule, 'mode'>) =>
+      post('/__sim/failures', { count: 1, ...rule }),
+    setLatency: (latencyMs: number) => post('/__sim/config', { latencyMs }),
+    resetModel: () => post('/__sim/reset', {}),
+    /** Polls Postgres until the analysis row satisfies `accept`; says what it last saw otherwise. */
+    waitFor(
+      analysisId: string,
+      accept: (row: NonNullable<Awaited<ReturnType<typeof getAnalysis>>>) => boolean,
+      timeoutMs = 45_000,
+    ) {
+      return until(
+        () => getAnalysis(db, analysisId),
+        (row) => row !== undefined && accept(row),
+        timeoutMs,
+      ) as Promise<NonNullable<Awaited<ReturnType<typeof getAnalysis>>>>;
+    },
+    /** After each test: stop workers, cancel leftovers (nothing charged), empty the queue, reset the model. */
+    async cleanup() {
+      await Promise.all(running.splice(0).map((w) => w.stop()));
+      const open = [
+        ...(await listQueuedOlderThan(db, new Date(Date.now() + 60_000))),
+        ...(await listRunning(db)),
+      ];
+      for (const a of open)
+        await releaseAnalysis(db, {
+          analysisId: a.analysisId,
+          status: 'canceled',
+          errorMessage: 'test cleanup',
+        });
+      await queue.obliterate({ force: true });
+      await post('/__sim/reset', {});
+    },
+    async close() {
+      await expectLedgerHealthy(db);
+      await queue.close();
+      redis.disconnect();
+      await sim.close();
+      await database.close();
+    },
+  };
+}
+
+/** The step each request asked for, by its json_schema name (asc606_step4_allocation -> 4). */
+export function stepNumbers(requests: RecordedCall[]): number[] {
+  return requests.map((r) => Number(/step(\d)/.exec(r.step ?? '')?.[1] ?? 0));
+}
