@@ -3,13 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, trpcClient } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
-import {
-  chargesFor,
-  expectLedgerHealthy,
-  holdOf,
-  injectModelFailure,
-  userIdByEmail,
-} from '../support/ledger';
+import { chargesFor, expectLedgerHealthy, holdOf, userIdByEmail } from '../support/ledger';
 import { startServer } from '../support/processes';
 import { followUntil } from '../support/progress';
 import { startProductStack } from '../support/stack';
@@ -77,7 +71,7 @@ describe('charging exactly once', () => {
   it('charges nothing when the model fails permanently (a 400), and says why', async () => {
     const { client } = await newUser();
     const q = await quote(client);
-    await injectModelFailure(stack.model.url, '400', 1);
+    await stack.sim.fail('400', 1);
     const s = await client.analysis.submit.mutate({
       quoteId: q.quoteId,
       idempotencyKey: crypto.randomUUID(),
@@ -97,7 +91,7 @@ describe('charging exactly once', () => {
   it('charges nothing when the model keeps answering malformed JSON', async () => {
     const { client } = await newUser();
     const q = await quote(client);
-    await injectModelFailure(stack.model.url, 'malformed', 2); // the answer and its one repair attempt
+    await stack.sim.fail('malformed', 2); // the answer and its one repair attempt
     const s = await client.analysis.submit.mutate({
       quoteId: q.quoteId,
       idempotencyKey: crypto.randomUUID(),
@@ -111,12 +105,12 @@ describe('charging exactly once', () => {
   it('retries transient failures (429, 500) and then charges once', async () => {
     const { client } = await newUser();
     const q = await quote(client);
-    await injectModelFailure(stack.model.url, '429', 1);
+    await stack.sim.fail('429', 1);
     const s = await client.analysis.submit.mutate({
       quoteId: q.quoteId,
       idempotencyKey: crypto.randomUUID(),
     });
-    await injectModelFailure(stack.model.url, '500', 1);
+    await stack.sim.fail('500', 1);
     const { events } = await followUntil(client, { analysisId: s.analysisId });
     expect(events.at(-1)?.event.kind).toBe('completed');
     expect(await chargesFor(stack.db, s.memoUuid)).toHaveLength(1);
@@ -250,7 +244,7 @@ describe('charging exactly once', () => {
 
   it('refuses a contract over the token budget at quote time: no model call, no charge', async () => {
     const { cookie, client } = await newUser();
-    const statsBefore = await simulatorCalls();
+    const statsBefore = (await stack.sim.stats()).calls;
     const tight = await startServer({ ...stack.env, MODEL_MAX_CONTEXT_TOKENS: '100' });
     try {
       const small = trpcClient(tight.url, cookie);
@@ -261,7 +255,7 @@ describe('charging exactly once', () => {
       await tight.stop();
     }
     expect(statsBefore).toEqual(expect.any(Number));
-    expect(await simulatorCalls()).toBe(statsBefore);
+    expect((await stack.sim.stats()).calls).toBe(statsBefore);
     expect(await client.credits.balance.query()).toEqual({ balance: 10, held: 0, available: 10 });
   });
 
@@ -272,8 +266,3 @@ describe('charging exactly once', () => {
     });
   });
 });
-
-async function simulatorCalls(): Promise<number> {
-  const res = await fetch(`${stack.model.url.replace(/\/v1\/?$/, '')}/__sim/stats`);
-  return ((await res.json()) as { calls: number }).calls;
-}

@@ -21,7 +21,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
-import { seedAnalysis, seedUser } from './seed';
+import { seedAnalysis, seedUser } from '../support/seed';
 
 const silent = { info() {}, warn() {}, error() {} };
 const retry = { attempts: 2, backoffMs: 10 };

@@ -9,10 +9,11 @@ import {
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
-import { chargesFor, expectLedgerHealthy, holdOf, injectModelFailure } from '../support/ledger';
+import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
+import { simulatorControl } from '../support/model';
 import { type AppProcess, stackEnv, startWorker } from '../support/processes';
+import { seedAnalysis, seedUser } from '../support/seed';
 import { waitForAnalysis } from './fixture';
-import { seedAnalysis, seedUser } from './seed';
 
 /**
  * The worker as production runs it: its own OS process, killed and restarted. Every analysis must
@@ -54,7 +55,7 @@ afterEach(async () => {
   for (const a of open)
     await releaseAnalysis(db, { analysisId: a.analysisId, status: 'canceled', errorMessage: 'test cleanup' });
   await queue.obliterate({ force: true });
-  await fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/reset`, { method: 'POST' });
+  await simulator().reset();
 });
 
 afterAll(async () => {
@@ -71,12 +72,8 @@ async function worker(extra: Record<string, string> = {}) {
   return w;
 }
 
-const setLatency = (latencyMs: number) =>
-  fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ latencyMs }),
-  });
+/** The simulated model's control API (latency, failures, reset). */
+const simulator = () => simulatorControl(sim.url);
 
 async function submitted() {
   const a = await seedAnalysis(db, userId);
@@ -105,13 +102,13 @@ describe('the worker process', () => {
   });
 
   it('survives SIGKILL mid-analysis: another worker completes it, one charge', async () => {
-    await setLatency(250);
+    await simulator().setLatency(250);
     const a = await submitted();
     const first = await worker();
     await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'obligations');
     first.kill('SIGKILL');
     await first.exited;
-    await setLatency(0);
+    await simulator().setLatency(0);
     await worker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
     expect(row.finalChargedCredits).toBe(a.quotedCredits);
@@ -123,7 +120,7 @@ describe('the worker process', () => {
     // A long lock: a job that was not handed back would sit out 15 s before a stalled check freed it,
     // so finishing well inside that proves the hand-back (and a loaded machine cannot fake a stall).
     const longLock = { WORKER_LOCK_DURATION_MS: '15000', WORKER_STALLED_INTERVAL_MS: '5000' };
-    await setLatency(250);
+    await simulator().setLatency(250);
     const a = await submitted();
     const first = await worker(longLock);
     await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
@@ -131,7 +128,7 @@ describe('the worker process', () => {
     expect(await first.exited).toBe(0);
     await first.waitFor(/handed back/, 5_000); // stdout may trail the exit event
     expect(first.output()).not.toMatch(/"level":(50|60)/); // no errors on the way out
-    await setLatency(0);
+    await simulator().setLatency(0);
     const handedBackAt = Date.now();
     await worker(longLock);
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
@@ -141,7 +138,7 @@ describe('the worker process', () => {
   });
 
   it('fails a permanent error for good: released, nothing charged', async () => {
-    await injectModelFailure(sim.url, '400', 1);
+    await simulator().fail('400', 1);
     const a = await submitted();
     await worker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'failed');
@@ -152,7 +149,7 @@ describe('the worker process', () => {
   });
 
   it('retries transient failures and charges once when it finally succeeds', async () => {
-    await injectModelFailure(sim.url, '500', 2);
+    await simulator().fail('500', 2);
     const a = await submitted();
     await worker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);

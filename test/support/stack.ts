@@ -1,5 +1,6 @@
 import { startModelSimulator } from '@revmemo/model-simulator';
 import { freshDatabase, redisUrl, uniquePrefix } from './harness';
+import { simulatorControl } from './model';
 import { type AppProcess, stackEnv, startServer, startWorker } from './processes';
 
 /**
@@ -26,6 +27,8 @@ export async function startProductStack(
     db: database.db,
     databaseUrl: database.url,
     model,
+    /** The simulated model's control API: latency, injected failures, call stats. */
+    sim: simulatorControl(model.url),
     server,
     workers,
     url: server.url,
