@@ -81,7 +81,7 @@ describe('charging exactly once', () => {
     const a = await client.analysis.get.query({ analysisId: s.analysisId });
     expect(a.status).toBe('failed');
     expect(a.finalChargedCredits).toBe(0);
-    expect(a.errorMessage).toBeTruthy();
+    expect(a.errorMessage).toBe('The AI model rejected the request for this contract. Nothing was charged.');
     expect(a.memoContent).toBeNull();
     expect(await chargesFor(stack.db, s.memoUuid)).toHaveLength(0);
     expect((await holdOf(stack.db, s.memoUuid))?.status).toBe('released');

@@ -19,6 +19,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
+import { expectSimulatedMemo } from '../support/memo';
 import { simulatorControl } from '../support/model';
 import { seedAnalysis, seedUser } from '../support/seed';
 import { until } from '../support/wait';
@@ -96,7 +97,7 @@ describe('the analysis job', () => {
     await enqueueAnalysis(queue, a.analysisId, retry);
     startWorker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
-    expect(row.memoContent).toBeTruthy();
+    expectSimulatedMemo(row.memoContent);
     expect(row.finalChargedCredits).toBe(a.quotedCredits);
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
     expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'captured' });

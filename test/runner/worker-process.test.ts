@@ -143,7 +143,9 @@ describe('the worker process', () => {
     await worker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'failed');
     expect(row.finalChargedCredits).toBe(0);
-    expect(row.errorMessage).toBeTruthy();
+    expect(row.errorMessage).toBe(
+      'The AI model rejected the request for this contract. Nothing was charged.',
+    );
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
     expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'released' });
   });

@@ -122,12 +122,13 @@ export async function startServer(env: Record<string, string>): Promise<AppProce
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawnApp('apps/server/src/main.ts', { WEBSITE_URL: url, ...env, PORT: String(port) });
-  await proc.waitFor(/listening on/);
+  // Generous: tsx compiles the entry on start, and two cores are shared with other test files.
+  await proc.waitFor(/listening on/, 90_000);
   return Object.assign(proc, { url });
 }
 
 export async function startWorker(env: Record<string, string>): Promise<AppProcess> {
   const proc = spawnApp('apps/worker/src/main.ts', env);
-  await proc.waitFor(/Worker started\. Waiting for jobs on queue \\?"analysis\\?"/);
+  await proc.waitFor(/Worker started\. Waiting for jobs on queue \\?"analysis\\?"/, 90_000);
   return proc;
 }
