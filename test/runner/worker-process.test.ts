@@ -13,6 +13,7 @@ import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
 import { simulatorControl } from '../support/model';
 import { type AppProcess, stackEnv, startWorker } from '../support/processes';
 import { seedAnalysis, seedUser } from '../support/seed';
+import { waitUntil } from '../support/wait';
 import { waitForAnalysis } from './fixture';
 
 /**
@@ -117,8 +118,8 @@ describe('the worker process', () => {
   });
 
   it('on SIGTERM mid-job finishes the stage, hands the job back, exits 0; the next worker completes it', async () => {
-    // A long lock: a job that was not handed back would sit out 15 s before a stalled check freed it,
-    // so finishing well inside that proves the hand-back (and a loaded machine cannot fake a stall).
+    // A long lock: a job that was not handed back stays active (locked) well past the exit, so the
+    // state right after the exit tells a hand-back from an abandoned job.
     const longLock = { WORKER_LOCK_DURATION_MS: '15000', WORKER_STALLED_INTERVAL_MS: '5000' };
     await simulator().setLatency(250);
     const a = await submitted();
@@ -128,13 +129,37 @@ describe('the worker process', () => {
     expect(await first.exited).toBe(0);
     await first.waitFor(/handed back/, 5_000); // stdout may trail the exit event
     expect(first.output()).not.toMatch(/"level":(50|60)/); // no errors on the way out
+    // Handed back: waiting for the next worker, not active under a dead worker's lock.
+    expect(await queue.getJobState(a.analysisId)).toBe('waiting');
     await simulator().setLatency(0);
-    const handedBackAt = Date.now();
     await worker(longLock);
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
-    expect(Date.now() - handedBackAt).toBeLessThan(12_000);
     expect(row.finalChargedCredits).toBe(a.quotedCredits);
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+  });
+
+  it('on SIGTERM during a model call longer than the grace period: cuts the call, hands the job back, exits 0', async () => {
+    await simulator().setLatency(10 * 60_000); // a provider that would keep the call open for ten minutes
+    const a = await submitted();
+    const first = await worker({ WORKER_SHUTDOWN_GRACE_MS: '1000', WORKER_LOCK_DURATION_MS: '15000' });
+    await waitUntil(
+      async () => (await simulator().stats()).calls >= 1,
+      'the worker to be inside a model call',
+    );
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await first.waitFor(/handed back/, 5_000);
+    expect(first.output()).toMatch(/grace period over: aborting in-flight model calls/);
+    // The call was cut, not answered, and the job is back in the queue for the next worker.
+    expect((await simulator().stats()).requests).toEqual([]);
+    expect(await queue.getJobState(a.analysisId)).toBe('waiting');
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
+    await simulator().setLatency(0);
+    await worker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
+    expect(row.finalChargedCredits).toBe(a.quotedCredits);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'captured' });
   });
 
   it('fails a permanent error for good: released, nothing charged', async () => {
