@@ -45,13 +45,13 @@ describe('the Procfile', () => {
     expect(await release.exited, release.output()).toBe(0);
     const web = spawnCommand(types.web as string, env);
     started.push(web);
-    await web.waitFor(/listening on/);
+    await web.waitFor(/listening on/, 90_000);
     expect(web.output()).toMatch(
       /AUTH_SECRET is not set: sessions are signed with a secret .+ stored in PostgreSQL/,
     );
     const worker = spawnCommand(types.worker as string, env);
     started.push(worker);
-    await worker.waitFor(/Worker started/);
+    await worker.waitFor(/Worker started/, 90_000);
 
     // WEBSITE_URL is unset, so the server's origin is http://localhost:$PORT.
     const baseUrl = `http://localhost:${port}`;
@@ -69,7 +69,7 @@ describe('the Procfile', () => {
     const secondPort = await freePort();
     const second = spawnCommand(types.web as string, { ...env, PORT: String(secondPort) });
     started.push(second);
-    await second.waitFor(/listening on/);
+    await second.waitFor(/listening on/, 90_000);
     const onSecond = trpcClient(`http://localhost:${secondPort}`, user.cookie);
     expect(await onSecond.analysis.get.query({ analysisId: analysis.analysisId })).toMatchObject({
       analysisId: analysis.analysisId,
@@ -83,5 +83,5 @@ describe('the Procfile', () => {
     // SIGTERM: both exit cleanly (the platform's stop and redeploy).
     expect(await worker.stop(30_000)).toBe(0);
     expect(await web.stop(30_000)).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });
