@@ -26,12 +26,22 @@ export function spawnCommand(command: string, env: Record<string, string>): AppP
   return spawnProcess(command, 'sh', ['-c', `exec ${command}`], env);
 }
 
-/** A child process in the repository root with only the environment given, its output collected. */
-function spawnProcess(label: string, file: string, args: string[], env: Record<string, string>): AppProcess {
+/**
+ * A child process in the repository root with only the environment given, its output collected.
+ * `detached`: its own process group, like a terminal's foreground job (Ctrl-C goes to the group).
+ */
+export function spawnProcess(
+  label: string,
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  opts: { detached?: boolean } = {},
+): AppProcess {
   const child = spawn(file, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached === true,
   });
   let out = '';
   const waiters = new Set<() => void>();
