@@ -119,4 +119,4 @@ it('lists failed jobs with reasons; retrying one whose analysis was charged char
   const none = await runOps(['jobs', 'failed', '--retry', charged.analysisId], env);
   expect(none.code).toBe(1);
   expect(none.output).toMatch(/^✗ retry: job .+ is completed, not failed/m);
-});
+}, 180_000); // four `pnpm ops` processes and a worker, each compiling with tsx on a shared machine
