@@ -30,7 +30,7 @@ const purchase = (userId: string, eventId: string, sessionId: string, credits = 
 
 describe('credits', () => {
   it('a redelivered Stripe event credits once', async () => {
-    const userId = await seedUser(t.db);
+    const userId = await seedUser(t.db, 0);
     const results = await Promise.all(Array.from({ length: 5 }, () => purchase(userId, 'evt_1', 'cs_1')));
     expect(results.filter((r) => r === 'credited')).toHaveLength(1);
     expect(await purchase(userId, 'evt_1', 'cs_1')).toBe('duplicate');
@@ -38,7 +38,7 @@ describe('credits', () => {
   });
 
   it('two different events for one Checkout session credit once and both events are recorded', async () => {
-    const userId = await seedUser(t.db);
+    const userId = await seedUser(t.db, 0);
     expect(await purchase(userId, 'evt_completed', 'cs_2')).toBe('credited');
     expect(await purchase(userId, 'evt_async_succeeded', 'cs_2')).toBe('duplicate');
     expect(await getBalance(t.db, userId)).toMatchObject({ balance: 250 });
@@ -94,7 +94,7 @@ describe('credits', () => {
   });
 
   it('concurrent grants serialize on the account: balance_after forms a chain', async () => {
-    const userId = await seedUser(t.db);
+    const userId = await seedUser(t.db, 0);
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         grantCredits(t.db, { userId, amount: i + 1, reason: 'adjustment', description: `g${i}` }),
@@ -171,7 +171,7 @@ describe('credits', () => {
   });
 
   it('ensureAccount is idempotent and concurrent-safe', async () => {
-    const userId = await seedUser(t.db);
+    const userId = await seedUser(t.db, 0);
     const rows = await Promise.all(Array.from({ length: 5 }, () => ensureAccount(t.db, userId)));
     expect(rows.every((r) => r.balance === 0 && r.held === 0)).toBe(true);
   });
@@ -212,7 +212,7 @@ describe('pagination', () => {
       await t.raw`select analysis_id from analyses where user_id = ${userId} order by started_at desc, analysis_id desc`;
     expect(seen).toEqual(full.map((r) => r.analysis_id));
     // Another user sees nothing.
-    expect((await listAnalyses(t.db, await seedUser(t.db), {})).items).toEqual([]);
+    expect((await listAnalyses(t.db, await seedUser(t.db, 0), {})).items).toEqual([]);
     await expect(listAnalyses(t.db, userId, { cursor: 'garbage' })).rejects.toBeInstanceOf(
       InvalidCursorError,
     );
@@ -221,7 +221,7 @@ describe('pagination', () => {
   });
 
   it('listTransactions pages newest first', async () => {
-    const userId = await seedUser(t.db);
+    const userId = await seedUser(t.db, 0);
     for (let i = 1; i <= 5; i++)
       await grantCredits(t.db, { userId, amount: i, reason: 'adjustment', description: `g${i}` });
     const first = await listTransactions(t.db, userId, { limit: 2 });

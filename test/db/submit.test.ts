@@ -105,7 +105,7 @@ describe('submitAnalysis', () => {
   });
 
   it('a user without an account (never granted) gets one with 0 available', async () => {
-    const userId = await seedUser(t.db);
+    const userId = await seedUser(t.db, 0);
     const quote = await makeQuote(t.db, userId, 10);
     await expect(
       submitAnalysis(t.db, { userId, quoteId: quote.quoteId, idempotencyKey: newKey() }),

@@ -8,10 +8,10 @@ const fixtures = resolve(import.meta.dirname, '../fixtures/contracts');
 
 /**
  * A user straight in Better Auth's table (no HTTP sign-up), with `credits` granted through the
- * ledger as one adjustment. With 0 credits the user has no credit account yet, as a new sign-up
- * before its grant.
+ * ledger as one adjustment (100, as a sign-up gets in the tests). With 0 the user has no credit
+ * account yet, as a new sign-up before its grant.
  */
-export async function seedUser(db: Db, credits = 0): Promise<string> {
+export async function seedUser(db: Db, credits = 100): Promise<string> {
   const id = randomUUID();
   await db.insert(user).values({ id, name: `user ${id.slice(0, 8)}`, email: `${id}@example.test` });
   if (credits > 0)
