@@ -17,7 +17,8 @@ import {
   PROGRESS_EVENT_NAME,
 } from '@revmemo/queue';
 import { Redis } from 'ioredis';
-import { type BenchClient, CONTRACT, signUp, trpcClient } from './support/client';
+import { type TestClient as BenchClient, signUp, trpcClient } from '../test/support/client';
+import { SMALL_CONTRACT as CONTRACT } from '../test/support/contracts';
 import {
   machine,
   printTable,

@@ -17,7 +17,8 @@ import { checkLedgerInvariants, createDb, quotes, submitAnalysis } from '@revmem
 import { createAnalysisQueue, createRedisConnection, enqueueAnalysis } from '@revmemo/queue';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import { type BenchClient, CONTRACT, signUp, trpcClient } from './support/client';
+import { type TestClient as BenchClient, signUp, trpcClient } from '../test/support/client';
+import { SMALL_CONTRACT as CONTRACT } from '../test/support/contracts';
 import { machine, printTable, ratio, saveResult, summarize } from './support/report';
 import { type BenchStack, guard, startBenchStack } from './support/stack';
 

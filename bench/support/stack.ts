@@ -1,13 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { migrate } from '@revmemo/db';
-import { freePort, startDevstack, stopChild } from '@revmemo/devstack';
+import { freePort, startDevstack } from '@revmemo/devstack';
 import { startModelSimulator } from '@revmemo/model-simulator';
-
-export const repoRoot = resolve(import.meta.dirname, '../..');
+import { spawnApp, stackEnv } from '../../test/support/processes';
 
 export interface BenchStack {
   url: string;
@@ -50,24 +48,21 @@ export async function startBenchStack(opts: { extraEnv?: Record<string, string> 
     const prefix = `bench-${randomBytes(4).toString('hex')}`;
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env: Record<string, string> = {
-      // `test`, as the test suite: Better Auth's own rate limiter (production only) would throttle sign-ups.
-      NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      OPENAI_API_KEY: 'sk-bench-simulated',
-      OPENAI_BASE_URL: model.url,
-      OPENAI_MODEL: 'revmemo-simulated',
-      AUTH_SECRET: randomBytes(32).toString('hex'),
-      QUEUE_PREFIX: prefix,
-      LOG_LEVEL: 'info',
-      WEBSITE_URL: url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ...opts.extraEnv,
-    };
+    const env = stackEnv({
+      databaseUrl,
+      redisUrl,
+      modelUrl: model.url,
+      prefix,
+      extra: {
+        // `test` (stackEnv's): Better Auth's own rate limiter (production only) would throttle sign-ups.
+        WEBSITE_URL: url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ...opts.extraEnv,
+      },
+    });
     const server = spawnApp('apps/server/src/main.ts', env);
-    stops.push(() => stopChild(server.child, 10_000));
+    stops.push(() => server.stop());
     await server.waitFor(/listening on/, 60_000);
     if (!server.child.pid) throw new Error('server has no pid');
     return {
@@ -83,39 +78,6 @@ export async function startBenchStack(opts: { extraEnv?: Record<string, string> 
     await stop();
     throw err;
   }
-}
-
-function spawnApp(entry: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, entry)], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const onData = (d: Buffer) => {
-    // Keep the tail only: the output is read for startup and for errors.
-    out = (out + String(d)).slice(-20_000);
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  return {
-    child,
-    output: () => out,
-    waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
-      return new Promise((resolveWait, reject) => {
-        const deadline = Date.now() + timeoutMs;
-        const poll = setInterval(() => {
-          if (pattern.test(out)) {
-            clearInterval(poll);
-            resolveWait();
-          } else if (child.exitCode !== null || Date.now() > deadline) {
-            clearInterval(poll);
-            reject(new Error(`${entry} did not print ${pattern}; output:\n${out.slice(-3000)}`));
-          }
-        }, 50);
-      });
-    },
-  };
 }
 
 /**

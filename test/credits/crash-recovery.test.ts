@@ -1,33 +1,56 @@
-import { createRedisConnection } from '@revmemo/queue';
+import { startRedis } from '@revmemo/devstack';
+import {
+  type AnalysisQueue,
+  createAnalysisQueue,
+  createProgressHub,
+  createRedisConnection,
+} from '@revmemo/queue';
 import { sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, trpcClient } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
-import { redisUrl } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf, userIdByEmail } from '../support/ledger';
 import { startWorker } from '../support/processes';
 import { followUntil } from '../support/progress';
 import { startProductStack } from '../support/stack';
+import { until, waitUntil } from '../support/wait';
 
 /**
  * The worker is SIGKILLed at the two worst moments for money: after the model answered but before
  * the capture committed, and right after the capture committed (before the job was acknowledged).
  * Both are made deterministic from outside the process: a row lock held by the test stalls the
- * capture; CLIENT PAUSE WRITE on Redis stalls everything the worker does after the commit.
+ * capture; CLIENT PAUSE WRITE on Redis stalls everything the worker does after the commit. The pause
+ * freezes a whole redis-server, so this file runs on one of its own.
  */
 let stack: Awaited<ReturnType<typeof startProductStack>>;
 let lockSql: postgres.Sql;
-const redis = createRedisConnection(redisUrl());
+let ownRedis: Awaited<ReturnType<typeof startRedis>>;
+let redis: Redis;
+let queue: AnalysisQueue;
 
 beforeAll(async () => {
-  stack = await startProductStack({ latencyMs: 300, extraEnv: { WORKER_STALLED_INTERVAL_MS: '1000' } });
+  ownRedis = await startRedis({});
+  redis = createRedisConnection(ownRedis.url);
+  stack = await startProductStack({
+    latencyMs: 300,
+    redisUrl: ownRedis.url,
+    extraEnv: { WORKER_STALLED_INTERVAL_MS: '1000' },
+  });
+  queue = createAnalysisQueue({
+    connection: redis,
+    prefix: stack.env.QUEUE_PREFIX as string,
+    eventsMaxLen: 5000,
+  });
   lockSql = postgres(stack.databaseUrl, { max: 2, onnotice: () => undefined });
 });
 afterAll(async () => {
-  await redis.quit();
+  await queue?.close();
+  await redis?.quit();
   await lockSql?.end();
   await stack?.stop();
+  await ownRedis?.stop();
 });
 afterEach(async () => {
   await expectLedgerHealthy(stack.db);
@@ -50,14 +73,6 @@ async function lockAccount(userId: string) {
   });
   await isLocked;
   return { release, done: tx };
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Some backend of this database is waiting on a row lock: the worker's capture transaction. */
@@ -130,15 +145,31 @@ describe('a worker killed around the capture', () => {
     }
     expect(await chargesFor(stack.db, s.memoUuid)).toHaveLength(1);
 
+    // The job is still active under the dead worker's lock: nobody acknowledged it.
+    expect(await queue.getJobState(s.analysisId)).toBe('active');
     stack.workers.push(await startWorker(stack.env));
-    // The stalled job is picked up again; the analysis is terminal, so it only republishes the end.
-    const { events } = await followUntil(client, { analysisId: s.analysisId });
-    expect(events.at(-1)?.event.kind).toBe('completed');
-    await waitUntil(
-      async () => (await jobState(s.analysisId)) !== 'active',
-      'the job to leave active',
+    // The restarted worker takes the stalled job over, finds the analysis already charged and ends the
+    // job without running the pipeline again; the terminal event it republishes reaches a follower.
+    const job = await until(
+      () => queue.getJob(s.analysisId),
+      (j) => j?.finishedOn !== undefined,
+      'the restarted worker to finish the stalled job',
       30_000,
     );
+    expect(job?.returnvalue).toBe('already-terminal');
+    const hub = createProgressHub({ connection: redis, prefix: stack.env.QUEUE_PREFIX as string });
+    try {
+      await hub.ready();
+      const { events } = await hub.backfill(s.analysisId, '0-0');
+      // The killed worker's publish never left the paused connection; this one is the restarted worker's.
+      expect(events.filter((e) => e.event.kind === 'completed')).toHaveLength(1);
+      expect(events.at(-1)?.event).toMatchObject({ kind: 'completed', status: 'completed', percent: 100 });
+    } finally {
+      await hub.close();
+    }
+    const { events } = await followUntil(client, { analysisId: s.analysisId });
+    expect(events).toHaveLength(1);
+    expect(events[0]?.event).toMatchObject({ kind: 'completed', status: 'completed' });
     expect((await chargesFor(stack.db, s.memoUuid)).map((c) => c.amount)).toEqual([-q.credits]);
     const a = await client.analysis.get.query({ analysisId: s.analysisId });
     expect(a.status).toBe('completed');
@@ -146,9 +177,3 @@ describe('a worker killed around the capture', () => {
     expect(a.finalChargedCredits).toBe(q.credits);
   });
 });
-
-async function jobState(jobId: string): Promise<string> {
-  const prefix = stack.env.QUEUE_PREFIX;
-  const isActive = await redis.lpos(`${prefix}:analysis:active`, jobId);
-  return isActive === null ? 'not-active' : 'active';
-}

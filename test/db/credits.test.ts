@@ -13,7 +13,8 @@ import {
   submitAnalysis,
 } from '@revmemo/db';
 import { describe, expect, it } from 'vitest';
-import { createUser, makeQuote, newKey, useLedgerDatabase } from './fixtures';
+import { seedUser } from '../support/seed';
+import { makeQuote, newKey, useLedgerDatabase } from './fixtures';
 
 const t = useLedgerDatabase();
 
@@ -29,7 +30,7 @@ const purchase = (userId: string, eventId: string, sessionId: string, credits = 
 
 describe('credits', () => {
   it('a redelivered Stripe event credits once', async () => {
-    const userId = await createUser(t.db);
+    const userId = await seedUser(t.db, 0);
     const results = await Promise.all(Array.from({ length: 5 }, () => purchase(userId, 'evt_1', 'cs_1')));
     expect(results.filter((r) => r === 'credited')).toHaveLength(1);
     expect(await purchase(userId, 'evt_1', 'cs_1')).toBe('duplicate');
@@ -37,7 +38,7 @@ describe('credits', () => {
   });
 
   it('two different events for one Checkout session credit once and both events are recorded', async () => {
-    const userId = await createUser(t.db);
+    const userId = await seedUser(t.db, 0);
     expect(await purchase(userId, 'evt_completed', 'cs_2')).toBe('credited');
     expect(await purchase(userId, 'evt_async_succeeded', 'cs_2')).toBe('duplicate');
     expect(await getBalance(t.db, userId)).toMatchObject({ balance: 250 });
@@ -55,7 +56,7 @@ describe('credits', () => {
   });
 
   it('grants and negative adjustments keep balance_after and never dip into held credits', async () => {
-    const userId = await createUser(t.db, 50);
+    const userId = await seedUser(t.db, 50);
     await submitAnalysis(t.db, {
       userId,
       quoteId: (await makeQuote(t.db, userId, 30)).quoteId,
@@ -83,7 +84,7 @@ describe('credits', () => {
   });
 
   it('a second refund for the same memo is a DuplicateLedgerEntryError and changes nothing', async () => {
-    const userId = await createUser(t.db, 10);
+    const userId = await seedUser(t.db, 10);
     const memoUuid = '11111111-1111-4111-8111-111111111111';
     await grantCredits(t.db, { userId, amount: 5, reason: 'refund', description: 'goodwill', memoUuid });
     await expect(
@@ -93,7 +94,7 @@ describe('credits', () => {
   });
 
   it('concurrent grants serialize on the account: balance_after forms a chain', async () => {
-    const userId = await createUser(t.db);
+    const userId = await seedUser(t.db, 0);
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         grantCredits(t.db, { userId, amount: i + 1, reason: 'adjustment', description: `g${i}` }),
@@ -110,7 +111,7 @@ describe('credits', () => {
   });
 
   it('the database rejects held > balance, negative balances, unknown reasons and statuses by itself', async () => {
-    const userId = await createUser(t.db, 10);
+    const userId = await seedUser(t.db, 10);
     await expect(t.raw`update credit_accounts set held = 11 where user_id = ${userId}`).rejects.toMatchObject(
       {
         code: '23514',
@@ -145,7 +146,7 @@ describe('credits', () => {
   });
 
   it('a second analysis_charge for one memo violates the unique (memo_uuid, reason) guard', async () => {
-    const userId = await createUser(t.db, 10);
+    const userId = await seedUser(t.db, 10);
     const memo = '22222222-2222-4222-8222-222222222222';
     await t.raw.begin(async (tx) => {
       await tx`insert into credit_transactions (user_id, memo_uuid, reason, amount, balance_after) values (${userId}, ${memo}, 'analysis_charge', -1, 9)`;
@@ -157,7 +158,7 @@ describe('credits', () => {
   });
 
   it('checkLedgerInvariants reports a balance changed outside the ledger and a held mismatch', async () => {
-    const userId = await createUser(t.db, 10);
+    const userId = await seedUser(t.db, 10);
     await t.raw`update credit_accounts set balance = 12, held = 1 where user_id = ${userId}`;
     const problems = await checkLedgerInvariants(t.db);
     expect(problems).toEqual(
@@ -170,7 +171,7 @@ describe('credits', () => {
   });
 
   it('ensureAccount is idempotent and concurrent-safe', async () => {
-    const userId = await createUser(t.db);
+    const userId = await seedUser(t.db, 0);
     const rows = await Promise.all(Array.from({ length: 5 }, () => ensureAccount(t.db, userId)));
     expect(rows.every((r) => r.balance === 0 && r.held === 0)).toBe(true);
   });
@@ -178,7 +179,7 @@ describe('credits', () => {
 
 describe('pagination', () => {
   it('listAnalyses pages newest first with an opaque cursor and no large columns', async () => {
-    const userId = await createUser(t.db, 1000);
+    const userId = await seedUser(t.db, 1000);
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
       const { analysis } = await submitAnalysis(t.db, {
@@ -211,7 +212,7 @@ describe('pagination', () => {
       await t.raw`select analysis_id from analyses where user_id = ${userId} order by started_at desc, analysis_id desc`;
     expect(seen).toEqual(full.map((r) => r.analysis_id));
     // Another user sees nothing.
-    expect((await listAnalyses(t.db, await createUser(t.db), {})).items).toEqual([]);
+    expect((await listAnalyses(t.db, await seedUser(t.db, 0), {})).items).toEqual([]);
     await expect(listAnalyses(t.db, userId, { cursor: 'garbage' })).rejects.toBeInstanceOf(
       InvalidCursorError,
     );
@@ -220,7 +221,7 @@ describe('pagination', () => {
   });
 
   it('listTransactions pages newest first', async () => {
-    const userId = await createUser(t.db);
+    const userId = await seedUser(t.db, 0);
     for (let i = 1; i <= 5; i++)
       await grantCredits(t.db, { userId, amount: i, reason: 'adjustment', description: `g${i}` });
     const first = await listTransactions(t.db, userId, { limit: 2 });

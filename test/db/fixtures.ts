@@ -1,17 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { checkLedgerInvariants, createQuote, type Db, grantCredits, type QuoteRow, user } from '@revmemo/db';
+import { checkLedgerInvariants, createQuote, type Db, type QuoteRow } from '@revmemo/db';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { freshDatabase } from '../support/harness';
-
-/** A Better Auth-shaped user row (text id), optionally with starting credits granted through the ledger. */
-export async function createUser(db: Db, credits = 0): Promise<string> {
-  const id = randomBytes(12).toString('hex');
-  await db.insert(user).values({ id, name: `user ${id}`, email: `${id}@example.test` });
-  if (credits > 0)
-    await grantCredits(db, { userId: id, amount: credits, reason: 'adjustment', description: 'test grant' });
-  return id;
-}
 
 export function makeQuote(
   db: Db,

@@ -12,12 +12,13 @@ import {
   updateProgress,
 } from '@revmemo/db';
 import { describe, expect, it } from 'vitest';
-import { createUser, makeQuote, newKey, usage, useLedgerDatabase } from './fixtures';
+import { seedUser } from '../support/seed';
+import { makeQuote, newKey, usage, useLedgerDatabase } from './fixtures';
 
 const t = useLedgerDatabase();
 
 async function submitted(credits = 20, grant = 100) {
-  const userId = await createUser(t.db, grant);
+  const userId = await seedUser(t.db, grant);
   const { analysis } = await submitAnalysis(t.db, {
     userId,
     quoteId: (await makeQuote(t.db, userId, credits)).quoteId,

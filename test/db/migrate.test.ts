@@ -1,7 +1,8 @@
 import { captureAnalysis, markRunning, migrate, releaseAnalysis, submitAnalysis } from '@revmemo/db';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { createUser, makeQuote, newKey, usage, useLedgerDatabase } from './fixtures';
+import { seedUser } from '../support/seed';
+import { makeQuote, newKey, usage, useLedgerDatabase } from './fixtures';
 
 // Verbatim from the original deployment guide: operators keep pasting these.
 const GUIDE = {
@@ -19,7 +20,7 @@ const t = useLedgerDatabase();
 
 describe('migrations', () => {
   it('the original guide queries run unchanged on a migrated database', async () => {
-    const userId = await createUser(t.db, 100);
+    const userId = await seedUser(t.db, 100);
     const ok = await submitAnalysis(t.db, {
       userId,
       quoteId: (await makeQuote(t.db, userId, 10)).quoteId,

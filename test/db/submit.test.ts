@@ -10,7 +10,8 @@ import {
   submitAnalysis,
 } from '@revmemo/db';
 import { describe, expect, it } from 'vitest';
-import { createUser, makeQuote, newKey, usage, useLedgerDatabase } from './fixtures';
+import { seedUser } from '../support/seed';
+import { makeQuote, newKey, usage, useLedgerDatabase } from './fixtures';
 
 const t = useLedgerDatabase();
 
@@ -21,7 +22,7 @@ async function countRows(table: 'analyses' | 'credit_holds', userId: string): Pr
 
 describe('submitAnalysis', () => {
   it('holds the quoted credits and copies the quote onto a queued analysis', async () => {
-    const userId = await createUser(t.db, 100);
+    const userId = await seedUser(t.db, 100);
     const quote = await makeQuote(t.db, userId, 30, { fileNames: ['a.pdf', 'b.docx'] });
     const { analysis, created } = await submitAnalysis(t.db, {
       userId,
@@ -44,7 +45,7 @@ describe('submitAnalysis', () => {
   });
 
   it('20 concurrent submits with one key make one analysis and one hold', async () => {
-    const userId = await createUser(t.db, 100);
+    const userId = await seedUser(t.db, 100);
     const quote = await makeQuote(t.db, userId, 10);
     const key = newKey();
     const results = await Promise.all(
@@ -60,7 +61,7 @@ describe('submitAnalysis', () => {
   });
 
   it('the same key with another quote is an IdempotencyConflictError', async () => {
-    const userId = await createUser(t.db, 100);
+    const userId = await seedUser(t.db, 100);
     const key = newKey();
     const first = await submitAnalysis(t.db, {
       userId,
@@ -77,7 +78,7 @@ describe('submitAnalysis', () => {
   });
 
   it('a retry with the same key after the analysis finished returns it without a new hold', async () => {
-    const userId = await createUser(t.db, 50);
+    const userId = await seedUser(t.db, 50);
     const quote = await makeQuote(t.db, userId, 20);
     const key = newKey();
     const first = await submitAnalysis(t.db, { userId, quoteId: quote.quoteId, idempotencyKey: key });
@@ -91,7 +92,7 @@ describe('submitAnalysis', () => {
   });
 
   it('not enough credits: InsufficientCreditsError with the shortfall, nothing written', async () => {
-    const userId = await createUser(t.db, 15);
+    const userId = await seedUser(t.db, 15);
     const quote = await makeQuote(t.db, userId, 25);
     const err = await submitAnalysis(t.db, {
       userId,
@@ -104,7 +105,7 @@ describe('submitAnalysis', () => {
   });
 
   it('a user without an account (never granted) gets one with 0 available', async () => {
-    const userId = await createUser(t.db);
+    const userId = await seedUser(t.db, 0);
     const quote = await makeQuote(t.db, userId, 10);
     await expect(
       submitAnalysis(t.db, { userId, quoteId: quote.quoteId, idempotencyKey: newKey() }),
@@ -117,7 +118,7 @@ describe('submitAnalysis', () => {
   });
 
   it('two concurrent submits that each fit but not together: one wins, balance never overdrawn', async () => {
-    const userId = await createUser(t.db, 30);
+    const userId = await seedUser(t.db, 30);
     const [q1, q2] = [await makeQuote(t.db, userId, 20), await makeQuote(t.db, userId, 20)];
     const settled = await Promise.allSettled([
       submitAnalysis(t.db, { userId, quoteId: q1.quoteId, idempotencyKey: newKey() }),
@@ -133,8 +134,8 @@ describe('submitAnalysis', () => {
   });
 
   it('rejects unknown, foreign, expired and already-used quotes', async () => {
-    const userId = await createUser(t.db, 100);
-    const stranger = await createUser(t.db, 100);
+    const userId = await seedUser(t.db, 100);
+    const stranger = await seedUser(t.db, 100);
     await expect(
       submitAnalysis(t.db, {
         userId,
@@ -169,7 +170,7 @@ describe('submitAnalysis', () => {
   });
 
   it('submit then release frees the hold; submit then capture charges once', async () => {
-    const userId = await createUser(t.db, 60);
+    const userId = await seedUser(t.db, 60);
     const a = await submitAnalysis(t.db, {
       userId,
       quoteId: (await makeQuote(t.db, userId, 25)).quoteId,

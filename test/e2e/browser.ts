@@ -93,7 +93,8 @@ export async function fixtureFiles(files: Record<string, string | Uint8Array>): 
 export async function quoteFiles(page: Page, paths: string[]) {
   await page.locator('input[type=file]').setInputFiles(paths);
   await page.getByRole('button', { name: 'Get quote' }).click();
-  await page.getByTestId('quote').waitFor();
+  // The first quote of a server loads the tokenizer: slow on a loaded machine.
+  await page.getByTestId('quote').waitFor({ timeout: 60_000 });
 }
 
 export async function analysisIdFromUrl(page: Page): Promise<string> {

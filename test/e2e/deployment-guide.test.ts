@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { extractText, SIMULATED_NOTICE } from '@revmemo/engine';
 import { sql } from 'drizzle-orm';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_CONTRACT } from '../support/contracts';
+import { MEMO_HEADINGS } from '../support/memo';
 import { startProductStack } from '../support/stack';
 import {
   analysisIdFromUrl,
@@ -109,9 +111,17 @@ describe('deployment guide test (browser)', () => {
       again.getByLabel('Download as Word (.docx)').click(),
     ]);
     expect(docx.suggestedFilename()).toMatch(/\.docx$/);
-    const bytes = await readFile((await docx.path()) as string);
-    expect(bytes.subarray(0, 2).toString()).toBe('PK');
-    expect(bytes.length).toBeGreaterThan(5000);
+    // Read back with the product's own DOCX reader: the Word file holds the memo, every section of it.
+    const { text: wordText } = await extractText({
+      filename: 'memo.docx',
+      data: new Uint8Array(await readFile((await docx.path()) as string)),
+    });
+    for (const heading of MEMO_HEADINGS) expect(wordText).toContain(heading.replace(/^#+ /, ''));
+    expect(wordText).toContain(
+      SIMULATED_NOTICE.replace(/[*_>`]/g, '')
+        .trim()
+        .slice(0, 40),
+    );
 
     // Exactly one charge for the memo, equal to the confirmed quote.
     const charges = await stack.db.execute<{ amount: number }>(

@@ -1,18 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PIPELINE_STAGES } from '@revmemo/contracts';
+import { PIPELINE_STAGES, stageIndex } from '@revmemo/contracts';
 import { sql } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_CONTRACT } from '../support/contracts';
+import { type CutProxy, PROGRESS_REQUEST, resumedFrom, startCutProxy } from '../support/cut-proxy';
 import { startProductStack } from '../support/stack';
+import { until, waitUntil } from '../support/wait';
 import {
   analysisIdFromUrl,
   fixtureFiles,
   launchBrowser,
   newContext,
   quoteFiles,
-  SCREENSHOTS,
   screenshot,
   signUpInBrowser,
   stageLog,
@@ -26,127 +25,130 @@ import {
   waitForStatus,
 } from './watch';
 
-/** Network drops, reloads and double clicks while an analysis runs, in Chromium. */
+/**
+ * Network drops, reloads and double clicks while an analysis runs, in Chromium. The browser reaches
+ * the server through a proxy that can cut its connections for real (the browser stays online).
+ */
 let stack: Awaited<ReturnType<typeof startProductStack>>;
+let proxy: CutProxy;
+let base: string;
 let browser: Browser;
 let context: BrowserContext;
 let contractPath: string;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startProductStack({ latencyMs: 1200 }), launchBrowser()]);
+  proxy = await startCutProxy();
+  base = proxy.url;
+  [stack, browser] = await Promise.all([
+    // The proxy is the site's public URL: the browser's origin must match it.
+    startProductStack({ latencyMs: 1200, extraEnv: { WEBSITE_URL: proxy.url } }),
+    launchBrowser(),
+  ]);
+  proxy.forwardTo(stack.url);
   context = await newContext(browser);
   await context.addInitScript(RECORDER);
   const page = await context.newPage();
-  await signUpInBrowser(page, stack.url);
+  await signUpInBrowser(page, base);
   await page.close();
   [contractPath] = (await fixtureFiles({ 'northwind-msa.txt': SMALL_CONTRACT })) as [string];
 });
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  await proxy?.close();
 });
 
 async function startAnalysis(page: Page): Promise<string> {
-  await page.goto(`${stack.url}/`);
+  await page.goto(`${base}/`);
   await quoteFiles(page, [contractPath]);
   await page.getByTestId('confirm').click();
   return analysisIdFromUrl(page);
 }
 
+const ALL_STAGES = ['queued', ...PIPELINE_STAGES, 'done'] as const;
+
 /**
- * No stage missed: from the first stage the page showed (the snapshot when it connected; the
- * worker may already be past the instant "preparation" step), the page never jumps forward by
- * more than one stage, and it ends on done. Going back is allowed: a job the queue re-runs (a
- * stalled worker) really does start again from preparation, and the page shows that truthfully.
+ * No stage missed, none repeated, never back: from the first stage the page showed (the snapshot
+ * when it connected, at the latest "contract"), every next stage exactly once, in order, ending on done.
  */
 function expectNoStageMissed(log: string[]) {
-  const all = [...PIPELINE_STAGES, 'done'] as string[];
-  const seen = log.filter((s) => all.includes(s));
-  expect(all.indexOf(seen[0] as string)).toBeGreaterThanOrEqual(0);
-  expect(all.indexOf(seen[0] as string)).toBeLessThanOrEqual(all.indexOf('contract'));
-  for (let i = 1; i < seen.length; i++) {
-    const jump = all.indexOf(seen[i] as string) - all.indexOf(seen[i - 1] as string);
-    expect(jump, `stage log ${seen.join(',')}`).toBeLessThanOrEqual(1);
-  }
-  expect(seen.at(-1)).toBe('done');
-  if (seen.length !== all.length - all.indexOf(seen[0] as string)) {
-    console.warn('the analysis restarted mid-way (re-run by the queue):', seen.join(' → '));
-  }
+  const seen = log.filter((s) => (ALL_STAGES as readonly string[]).includes(s));
+  const first = (ALL_STAGES as readonly string[]).indexOf(seen[0] as string);
+  expect(first, `stage log ${seen.join(',')}`).toBeGreaterThanOrEqual(0);
+  expect(first, `stage log ${seen.join(',')}`).toBeLessThanOrEqual(ALL_STAGES.indexOf('contract'));
+  expect(seen, 'stage log').toEqual(ALL_STAGES.slice(first));
 }
 
-/**
- * Whether the page saw the analysis start over (a stage before the one it had shown): the queue
- * re-ran the job, e.g. after a stalled lock. The worker's log is kept for diagnosis.
- */
-async function restarted(log: string[]): Promise<boolean> {
-  const all = [...PIPELINE_STAGES, 'done'] as string[];
-  const idx = log.filter((s) => all.includes(s)).map((s) => all.indexOf(s));
-  const again = idx.some((v, i) => i > 0 && v < (idx[i - 1] as number));
-  if (again) {
-    await mkdir(SCREENSHOTS, { recursive: true });
-    await writeFile(
-      join(SCREENSHOTS, '..', `worker-restart-${Date.now()}.log`),
-      stack.workers.map((w) => w.output()).join('\n'),
-    );
-  }
-  return again;
+/** The bar only ever moves forward. */
+function expectPercentNeverBack(percent: number[]) {
+  for (let i = 1; i < percent.length; i++)
+    expect(percent[i], `bar went ${percent.join(' → ')}`).toBeGreaterThanOrEqual(percent[i - 1] as number);
 }
 
-/** The progress streams the page opens, with the lastEventId each one resumes from (query or header). */
-function progressRequests(page: Page): { lastEventId: string | null }[] {
-  const seen: { lastEventId: string | null }[] = [];
-  page.on('request', (req) => {
-    const url = new URL(req.url());
-    if (!url.pathname.startsWith('/trpc/analysis.progress')) return;
-    const input = JSON.parse(url.searchParams.get('input') ?? '{}') as { lastEventId?: string | null };
-    seen.push({ lastEventId: req.headers()['last-event-id'] ?? input.lastEventId ?? null });
-  });
-  return seen;
+const storedProgress = (page: Page, analysisId: string) =>
+  page.evaluate((id) => {
+    const raw = (globalThis as unknown as PageGlobals).localStorage.getItem(`revmemo:progress:${id}`);
+    return raw ? (JSON.parse(raw) as { id: string | null }) : null;
+  }, analysisId);
+
+const progressRequests = () => proxy.requests().filter((h) => PROGRESS_REQUEST.test(h));
+
+async function dbStage(analysisId: string): Promise<string> {
+  const [row] = await stack.db.execute<{ progress_stage: string | null; status: string }>(
+    sql`SELECT progress_stage, status FROM analyses WHERE analysis_id = ${analysisId}`,
+  );
+  return row?.status === 'completed' ? 'done' : (row?.progress_stage ?? 'queued');
 }
 
 describe('live progress survives the network and the page', () => {
-  it('shows offline/reconnecting during a network drop, then live, and misses no stage', async () => {
+  it('a stream cut while the browser stays online: reconnecting, then live from the stored id, nothing missed', async () => {
     const page = await context.newPage();
     const analysisId = await startAnalysis(page);
     await waitForStage(page, ['contract']);
     await waitForConnection(page, ['live']);
     const before = await recorded(page);
-    const resumes = progressRequests(page);
 
-    await context.setOffline(true);
-    await waitForConnection(page, ['offline', 'reconnecting']);
-    await screenshot(page, 'progress-offline');
-    // Stay offline across at least one stage boundary.
-    await page.waitForTimeout(2500);
-    const [mid] = await stack.db.execute<{ progress_stage: string; status: string }>(
-      sql`SELECT progress_stage, status FROM analyses WHERE analysis_id = ${analysisId}`,
+    // The connection dies under the page; the server stays unreachable for a while.
+    proxy.block();
+    expect(proxy.cut(PROGRESS_REQUEST), 'open progress streams cut').toBe(1);
+    proxy.cut(/(?:)/); // and the idle keep-alive connections a retry could reuse
+    await waitForConnection(page, ['reconnecting']);
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { navigator: { onLine: boolean } }).navigator.onLine,
+      ),
+    ).toBe(true);
+    await screenshot(page, 'progress-reconnecting');
+    // Cut across at least one stage boundary: the worker moves on while the page sees nothing.
+    const shown = (await stageLog(page)).at(-1) as string;
+    await until(
+      () => dbStage(analysisId),
+      (stage) => stageIndex(stage as never) > stageIndex(shown as never),
+      `the worker to finish a stage past "${shown}" while the page is cut off`,
     );
-    expect(mid?.status).toBe('running');
-    await context.setOffline(false);
+    const stored = await storedProgress(page, analysisId);
+    expect(stored?.id).toMatch(/^\d+-\d+$/);
+    const sentBefore = progressRequests().length;
+    proxy.unblock();
 
     await waitForConnection(page, ['live', 'ended']);
     await waitForStatus(page, 'completed');
+    // The first stream after the cut resumed from exactly the id the page had stored.
+    const resumes = progressRequests().slice(sentBefore);
+    expect(resumes.length).toBeGreaterThanOrEqual(1);
+    expect(resumedFrom(resumes[0] as string)).toBe(stored?.id);
     const after = await recorded(page);
     const conn = after.conn.slice(before.conn.length);
-    // The indicator went offline or reconnecting, then came back live (or straight to finished).
-    const drop = conn.findIndex((c) => c === 'offline' || c === 'reconnecting');
-    expect(drop).toBeGreaterThanOrEqual(0);
-    expect(conn.slice(drop + 1).some((c) => c === 'live' || c === 'ended')).toBe(true);
-    // The page saw every stage; the bar continued from where it was when the network came back.
-    expectNoStageMissed(await stageLog(page));
-    const lastBefore = before.percent.at(-1) ?? 0;
-    const continued = after.percent.slice(before.percent.length).every((p) => p >= lastBefore);
-    expect(continued || (await restarted(await stageLog(page)))).toBe(true);
-    // It reconnected with the id of the last event it had, so it got only what it missed.
-    console.info(
-      'network drop: indicator',
+    const drop = conn.indexOf('reconnecting');
+    expect(drop, conn.join(' → ')).toBeGreaterThanOrEqual(0);
+    expect(
+      conn.slice(drop + 1).some((c) => c === 'live' || c === 'ended'),
       conn.join(' → '),
-      '| resumed with',
-      resumes.map((r) => r.lastEventId),
-    );
-    expect(resumes.some((r) => r.lastEventId)).toBe(true);
-    // Nothing below the bar moved while it updated.
-    expect(after.noticeTops.length).toBeLessThanOrEqual(1);
+    ).toBe(true);
+    expectNoStageMissed(await stageLog(page));
+    expectPercentNeverBack(after.percent);
+    // The notice under the bar was shown, and never moved while the bar updated.
+    expect(after.noticeTops).toHaveLength(1);
     await page.close();
   });
 
@@ -154,15 +156,15 @@ describe('live progress survives the network and the page', () => {
     const page = await context.newPage();
     const analysisId = await startAnalysis(page);
     await waitForStage(page, ['obligations']);
+    // Hold the stream still (no event can land between reading the stored id and the reload).
+    proxy.block();
+    proxy.cut(/(?:)/);
+    await waitForConnection(page, ['reconnecting']);
     const beforeReload = await stageLog(page);
-    const stored = await page.evaluate(
-      (id) => (globalThis as unknown as PageGlobals).localStorage.getItem(`revmemo:progress:${id}`),
-      analysisId,
-    );
-    const lastId = JSON.parse(stored ?? '{}').id as string;
-    expect(lastId).toBeTruthy();
-
-    const resumes = progressRequests(page);
+    const stored = await storedProgress(page, analysisId);
+    expect(stored?.id).toMatch(/^\d+-\d+$/);
+    const sentBefore = progressRequests().length;
+    proxy.unblock();
     await page.reload();
     await page.locator('.progress-panel').waitFor();
     const resumed = await stageLog(page);
@@ -170,8 +172,9 @@ describe('live progress survives the network and the page', () => {
     await waitForConnection(page, ['live', 'ended']);
     await waitForStatus(page, 'completed');
     expectNoStageMissed(await stageLog(page));
+    expectPercentNeverBack((await recorded(page)).percent);
     // The first stream after the reload resumed from the stored last event id.
-    expect(resumes[0]?.lastEventId).toBe(lastId);
+    expect(resumedFrom(progressRequests()[sentBefore] as string)).toBe(stored?.id);
     await page.getByTestId('memo').waitFor();
     await page.close();
   });
@@ -181,18 +184,12 @@ describe('live progress survives the network and the page', () => {
     const analysisId = await startAnalysis(page);
     await waitForStage(page, ['contract', 'obligations']);
     await page.goto('about:blank');
-    await expect
-      .poll(
-        async () =>
-          (
-            await stack.db.execute<{ status: string }>(
-              sql`SELECT status FROM analyses WHERE analysis_id = ${analysisId}`,
-            )
-          )[0]?.status,
-        { timeout: 45_000, interval: 250 },
-      )
-      .toBe('completed');
-    await page.goto(`${stack.url}/analyses/${analysisId}`);
+    await waitUntil(
+      async () => (await dbStage(analysisId)) === 'done',
+      'the analysis to complete unwatched',
+      45_000,
+    );
+    await page.goto(`${base}/analyses/${analysisId}`);
     await waitForStatus(page, 'completed', 5000);
     await page.getByTestId('memo').waitFor({ timeout: 5000 });
     await page.close();
@@ -200,13 +197,17 @@ describe('live progress survives the network and the page', () => {
 
   it('starts one analysis on a double click of "Confirm & analyze"', async () => {
     const page = await context.newPage();
-    await page.goto(`${stack.url}/`);
+    await page.goto(`${base}/`);
     const [before] = await stack.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM analyses`);
+    const submits: Promise<unknown>[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('analysis.submit')) submits.push(req.response());
+    });
     await quoteFiles(page, [contractPath]);
     await page.getByTestId('confirm').dblclick();
     await analysisIdFromUrl(page);
-    // Give a second request time to land, were there one.
-    await page.waitForTimeout(1000);
+    // Every submit the page sent has been answered (a second one, were there one, committed by now).
+    await Promise.all(submits);
     const [after] = await stack.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM analyses`);
     expect((after?.n ?? 0) - (before?.n ?? 0)).toBe(1);
     await page.close();
@@ -214,14 +215,18 @@ describe('live progress survives the network and the page', () => {
 
   it('lists analyses in History with a live bar for running ones', async () => {
     const page = await context.newPage();
-    await startAnalysis(page);
+    const analysisId = await startAnalysis(page);
     await waitForStage(page, ['contract', 'obligations']);
     await page.getByRole('link', { name: 'History', exact: true }).first().click();
     await page.getByRole('heading', { name: 'History' }).waitFor();
-    const running = page.locator('tr[data-status=running], tr[data-status=queued]').first();
-    await running.locator('[role=progressbar]').waitFor();
+    const row = page.locator(`tr[data-analysis-id="${analysisId}"]`);
+    await row.locator('[role=progressbar]').waitFor();
+    expect(['running', 'queued']).toContain(await row.getAttribute('data-status'));
     await screenshot(page, 'history', { docs: true });
-    await page.locator('tr[data-status=completed]').first().waitFor();
+    // The same row turns completed without a reload.
+    await page
+      .locator(`tr[data-analysis-id="${analysisId}"][data-status=completed]`)
+      .waitFor({ timeout: 45_000 });
     await page.close();
   });
 });

@@ -13,6 +13,9 @@ import { SimHarness } from './support/sim';
 let h: SimHarness;
 beforeAll(async () => {
   h = await SimHarness.start();
+  // One run first: loading the tokenizer and the SDK on a busy machine can outlast the short model
+  // timeouts below, which would then measure the cold start instead of the injected failure.
+  await h.run(fixtureText('usage-based'));
 });
 afterAll(() => h.sim.close());
 beforeEach(() => h.reset());

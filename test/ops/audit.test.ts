@@ -2,7 +2,7 @@ import { captureAnalysis, type Db, markRunning } from '@revmemo/db';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
-import { seedAnalysis, seedUser } from '../worker/seed';
+import { seedAnalysis, seedUser } from '../support/seed';
 import { runOps } from './support';
 
 const opened: Awaited<ReturnType<typeof freshDatabase>>[] = [];

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy } from '../support/ledger';
 import { type AppProcess, stackEnv, startWorker } from '../support/processes';
-import { until } from '../worker/fixture';
-import { seedAnalysis, seedUser } from '../worker/seed';
+import { seedAnalysis, seedUser } from '../support/seed';
+import { until } from '../support/wait';
 import { runOps } from './support';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
@@ -64,6 +64,7 @@ async function failJob(analysisId: string, reason: string) {
   await until(
     () => queue.getJobState(analysisId),
     (s) => s === 'failed',
+    `job ${analysisId} to fail`,
   );
   await w.close();
 }
@@ -99,6 +100,7 @@ it('lists failed jobs with reasons; retrying one whose analysis was charged char
   await until(
     () => queue.getJobState(charged.analysisId),
     (s) => s === 'completed',
+    'the retried job of the charged analysis to complete',
   );
   expect(await chargesFor(db, charged.memoUuid)).toHaveLength(1);
 
@@ -108,6 +110,7 @@ it('lists failed jobs with reasons; retrying one whose analysis was charged char
   await until(
     () => queue.getJobState(released.analysisId),
     (s) => s === 'completed',
+    'the retried job of the released analysis to complete',
   );
   expect((await getAnalysis(db, released.analysisId))?.status).toBe('failed');
   expect(await chargesFor(db, released.memoUuid)).toHaveLength(0);
@@ -116,4 +119,4 @@ it('lists failed jobs with reasons; retrying one whose analysis was charged char
   const none = await runOps(['jobs', 'failed', '--retry', charged.analysisId], env);
   expect(none.code).toBe(1);
   expect(none.output).toMatch(/^✗ retry: job .+ is completed, not failed/m);
-});
+}, 180_000); // four `pnpm ops` processes and a worker, each compiling with tsx on a shared machine

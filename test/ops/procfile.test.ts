@@ -2,12 +2,13 @@ import { freePort, startRedis } from '@revmemo/devstack';
 import { startModelSimulator } from '@revmemo/model-simulator';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { signUp } from '../support/client';
+import { signUp, trpcClient } from '../support/client';
 import { uniquePrefix } from '../support/harness';
+import { type AppProcess, spawnCommand } from '../support/processes';
 import { withDatabase } from '../support/template-db';
-import { analyseOnce, procfile, runCommand, type ShellProcess } from './support';
+import { analyseOnce, procfile } from './support';
 
-const started: ShellProcess[] = [];
+const started: AppProcess[] = [];
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   await Promise.all(started.map((p) => p.stop()));
@@ -40,17 +41,17 @@ describe('the Procfile', () => {
       PORT: String(port),
     };
 
-    const release = runCommand(types.release as string, env);
+    const release = spawnCommand(types.release as string, env);
     expect(await release.exited, release.output()).toBe(0);
-    const web = runCommand(types.web as string, env);
+    const web = spawnCommand(types.web as string, env);
     started.push(web);
-    await web.waitFor(/listening on/);
+    await web.waitFor(/listening on/, 90_000);
     expect(web.output()).toMatch(
       /AUTH_SECRET is not set: sessions are signed with a secret .+ stored in PostgreSQL/,
     );
-    const worker = runCommand(types.worker as string, env);
+    const worker = spawnCommand(types.worker as string, env);
     started.push(worker);
-    await worker.waitFor(/Worker started/);
+    await worker.waitFor(/Worker started/, 90_000);
 
     // WEBSITE_URL is unset, so the server's origin is http://localhost:$PORT.
     const baseUrl = `http://localhost:${port}`;
@@ -65,9 +66,22 @@ describe('the Procfile', () => {
     cleanup.push(() => db.end());
     const secrets = await db`SELECT name FROM app_secrets`;
     expect(secrets.map((r) => r.name)).toEqual(['auth_secret']);
+    const secondPort = await freePort();
+    const second = spawnCommand(types.web as string, { ...env, PORT: String(secondPort) });
+    started.push(second);
+    await second.waitFor(/listening on/, 90_000);
+    const onSecond = trpcClient(`http://localhost:${secondPort}`, user.cookie);
+    expect(await onSecond.analysis.get.query({ analysisId: analysis.analysisId })).toMatchObject({
+      analysisId: analysis.analysisId,
+      status: 'completed',
+    });
+    expect(await onSecond.credits.balance.query()).toEqual(
+      await trpcClient(baseUrl, user.cookie).credits.balance.query(),
+    );
+    expect(await second.stop(30_000)).toBe(0);
 
     // SIGTERM: both exit cleanly (the platform's stop and redeploy).
-    expect(await worker.stop()).toBe(0);
-    expect(await web.stop()).toBe(0);
-  }, 120_000);
+    expect(await worker.stop(30_000)).toBe(0);
+    expect(await web.stop(30_000)).toBe(0);
+  }, 300_000);
 });

@@ -1,6 +1,8 @@
 import { freePort } from '@revmemo/devstack';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp } from '../support/client';
+import { signUp, trpcClient } from '../support/client';
+import { expectLedgerHealthy } from '../support/ledger';
 import { startProductStack } from '../support/stack';
 import { analyseOnce, runOps } from './support';
 
@@ -65,6 +67,20 @@ describe('the web process for operators', () => {
     );
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/^✓ credits:grant: \+25 to .+ balance 125, available 125$/m);
+    // What the user sees, and the one ledger entry behind it.
+    expect(await trpcClient(stack.url, user.cookie).credits.balance.query()).toEqual({
+      balance: 125,
+      held: 0,
+      available: 125,
+    });
+    const entries = await stack.db.execute(
+      sql`SELECT t.reason, t.amount, t.balance_after, t.description FROM credit_transactions t JOIN "user" u ON u.id = t.user_id WHERE u.email = ${user.email} ORDER BY t.id`,
+    );
+    expect(entries).toEqual([
+      expect.objectContaining({ reason: 'adjustment', amount: 100, balance_after: 100 }),
+      { reason: 'adjustment', amount: 25, balance_after: 125, description: 'goodwill' },
+    ]);
+    await expectLedgerHealthy(stack.db);
   });
 
   it('/readyz reports each check; 503 naming the worker once no worker has a heartbeat', async () => {

@@ -1,10 +1,12 @@
+import { PIPELINE_STAGES, stageInfo } from '@revmemo/contracts';
 import { compareStreamIds, eventsStreamKey, followProgress } from '@revmemo/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNeverBack, expectResumedAfter } from '../support/progress';
+import { waitUntil } from '../support/wait';
 import {
   consume,
   FakeAnalysis,
   type ServerProcess,
-  sleep,
   startPublisher,
   startServerProcess,
   take,
@@ -29,8 +31,6 @@ afterAll(async () => {
 });
 
 const ids = (items: { id: string }[]) => items.map((i) => i.id);
-const strictlyIncreasing = (list: string[]) =>
-  list.every((id, i) => i === 0 || compareStreamIds(list[i - 1] as string, id) < 0);
 
 describe('followProgress', () => {
   it('starts with a snapshot of the current state at the stream tip', async () => {
@@ -50,23 +50,26 @@ describe('followProgress', () => {
   it('resumes on another server process after a disconnect: nothing missed, nothing repeated', async () => {
     const a = new FakeAnalysis(worker.publisher);
     await a.step(0);
-    const producing = (async () => {
-      for (let i = 1; i <= 12; i++) {
-        await a.step(i);
-        await sleep(15);
-      }
-      await a.finish('completed');
-    })();
-
-    // Client on server A sees the snapshot and three live events, then its connection drops.
-    const onA = await take(
-      followProgress({ hub: serverA.hub, analysisId: a.analysisId, readSnapshot: a.readSnapshot }),
-      4,
+    // Client on server A sees the snapshot and two live events, then its connection drops.
+    const disconnect = new AbortController();
+    const onA = consume(
+      followProgress({
+        hub: serverA.hub,
+        analysisId: a.analysisId,
+        readSnapshot: a.readSnapshot,
+        signal: disconnect.signal,
+      }),
     );
-    expect(onA[0]?.event.kind).toBe('snapshot');
-    await sleep(60); // the worker keeps publishing while the browser is away
-    const lastSeen = onA[onA.length - 1]?.id as string;
-    const onB = await take(
+    await onA.started;
+    for (let i = 1; i <= 2; i++) await a.step(i);
+    await waitUntil(() => onA.items.length === 3, 'client A to receive the snapshot and two live events');
+    disconnect.abort();
+    const seenOnA = await onA.done;
+    expect(seenOnA[0]?.event.kind).toBe('snapshot');
+    // The worker keeps publishing while the client is away.
+    for (let i = 3; i <= 4; i++) await a.step(i);
+    const lastSeen = seenOnA.at(-1)?.id as string;
+    const onB = consume(
       followProgress({
         hub: serverB.hub,
         analysisId: a.analysisId,
@@ -74,16 +77,46 @@ describe('followProgress', () => {
         readSnapshot: a.readSnapshot,
       }),
     );
-    await producing;
+    await onB.started;
+    for (let i = 5; i < PIPELINE_STAGES.length; i++) await a.step(i);
+    await a.finish('completed');
+    const seenOnB = await onB.done;
 
-    const seen = [...onA, ...onB];
-    expect(strictlyIncreasing(ids(seen))).toBe(true);
-    expect(onB.every((e) => e.event.kind !== 'snapshot')).toBe(true);
+    expectResumedAfter(seenOnA, seenOnB);
+    expect(seenOnB.every((e) => e.event.kind !== 'snapshot')).toBe(true);
     // Every event published after the snapshot point arrives exactly once, in order.
-    const snapshotId = onA[0]?.id as string;
+    const snapshotId = seenOnA[0]?.id as string;
     const expected = a.published.filter((p) => compareStreamIds(p.id, snapshotId) > 0);
-    expect(ids(seen.slice(1))).toEqual(ids(expected));
-    expect(seen.at(-1)?.event.kind).toBe('completed');
+    expect(ids([...seenOnA, ...seenOnB].slice(1))).toEqual(ids(expected));
+    expect(seenOnB.at(-1)?.event.kind).toBe('completed');
+  });
+
+  it('skips live events older than the fresh snapshot it just sent (the reconnect floor)', async () => {
+    const a = new FakeAnalysis(worker.publisher);
+    await a.step(0);
+    let staleId = '';
+    // The race the floor exists for: after the stream tip was read, an event for an earlier stage is
+    // published, and the state read next is already further on (the worker wrote it, its publish is
+    // still to come; or a re-run job starts over).
+    const readSnapshot = async () => {
+      staleId = await a.step(1); // contract
+      return { ...(await a.readSnapshot()), stage: 'price' as const, percent: stageInfo('price').percent };
+    };
+    const reading = consume(followProgress({ hub: serverA.hub, analysisId: a.analysisId, readSnapshot }));
+    await reading.started;
+    const liveId = await a.step(4);
+    await a.finish('completed');
+    const got = await reading.done;
+    // The stale event is newer than the snapshot's id, so only the floor keeps it out.
+    expect(compareStreamIds(staleId, got[0]?.id as string)).toBeGreaterThan(0);
+    expect(got.map((g) => [g.event.kind, g.event.stage])).toEqual([
+      ['snapshot', 'price'],
+      ['progress', PIPELINE_STAGES[4]],
+      ['completed', 'done'],
+    ]);
+    expect(ids(got)).not.toContain(staleId);
+    expect(got[1]?.id).toBe(liveId);
+    expectNeverBack(got);
   });
 
   it('ends the stream after the terminal event', async () => {
@@ -197,7 +230,7 @@ describe('followProgress', () => {
     await reading.started;
     expect(serverA.hub.subscriberCount()).toBe(before + 1);
     await a.step(1);
-    while (reading.items.length < 2) await sleep(5);
+    await waitUntil(() => reading.items.length === 2, 'the live event after the snapshot');
     controller.abort();
     const got = await reading.done;
     expect(got.map((g) => g.event.kind)).toEqual(['snapshot', 'progress']);

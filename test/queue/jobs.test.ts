@@ -15,6 +15,7 @@ import {
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, uniquePrefix } from '../support/harness';
+import { waitUntil } from '../support/wait';
 
 const retry = { attempts: 3, backoffMs: 10 };
 let connection: Redis;
@@ -57,14 +58,6 @@ function startWorker(
   return worker;
 }
 
-const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 describe('analysis job catalog', () => {
   it('enqueues one job per analysis however often it is asked, with retries and retention', async () => {
     freshQueue();
@@ -94,7 +87,7 @@ describe('analysis job catalog', () => {
       seen.push(job.attemptsMade);
       throw new UnrecoverableError('bad document');
     });
-    await until(async () => (await queue.getJobState(id)) === 'failed');
+    await waitUntil(async () => (await queue.getJobState(id)) === 'failed', `job ${id} to fail`);
     expect(seen).toEqual([0]); // unrecoverable: no retries
     expect(await hasLiveJob(queue, id)).toBe(false);
     // A plain enqueue of the same id stays a no-op while the failed job is kept...
@@ -102,7 +95,7 @@ describe('analysis job catalog', () => {
     expect(await queue.getJobState(id)).toBe('failed');
     // ...so the sweeper's repair removes it first.
     expect(await requeueAnalysis(queue, id, retry)).toBe(true);
-    await until(() => seen.length === 2);
+    await waitUntil(() => seen.length === 2, 'both jobs to be processed');
     expect(await requeueAnalysis(queue, randomUUID(), retry)).toBe(true);
   });
 
@@ -115,7 +108,7 @@ describe('analysis job catalog', () => {
       attempts.push(job.attemptsMade);
       throw new Error('503 from the model');
     });
-    await until(async () => (await queue.getJobState(id)) === 'failed');
+    await waitUntil(async () => (await queue.getJobState(id)) === 'failed', `job ${id} to fail`);
     expect(attempts).toEqual([0, 1, 2]);
   });
 
@@ -132,7 +125,7 @@ describe('analysis job catalog', () => {
       }
       return 'done';
     });
-    await until(async () => (await queue.getJobState(id)) === 'completed');
+    await waitUntil(async () => (await queue.getJobState(id)) === 'completed', `job ${id} to complete`);
     expect(runs).toBe(2);
     expect((await queue.getJob(id))?.attemptsMade).toBe(1);
   });
@@ -165,7 +158,7 @@ describe('analysis job catalog', () => {
       },
       { lockDurationMs: 500, stalledIntervalMs: 300 },
     );
-    await until(async () => (await queue.getJobState(id)) === 'completed');
+    await waitUntil(async () => (await queue.getJobState(id)) === 'completed', `job ${id} to complete`);
     expect(secondRun).toEqual([id]);
   });
 });

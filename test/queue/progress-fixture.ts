@@ -123,7 +123,6 @@ export async function take(
   return out;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export { uniquePrefix };
 
 /**

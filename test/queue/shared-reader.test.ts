@@ -2,10 +2,10 @@ import { setMaxListeners } from 'node:events';
 import { type FollowedEvent, followProgress } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { waitUntil } from '../support/wait';
 import {
   FakeAnalysis,
   type ServerProcess,
-  sleep,
   startPublisher,
   startServerProcess,
   uniquePrefix,
@@ -57,7 +57,10 @@ it('200 subscribers in one process share one reader connection', async () => {
     return got;
   });
   // Every follower has its snapshot, so what comes next is live for all of them.
-  while (seen.length < 200 || seen.some((got) => got.length === 0)) await sleep(10);
+  await waitUntil(
+    () => seen.length === 200 && seen.every((got) => got.length > 0),
+    'all 200 followers to have their snapshot',
+  );
   expect(server.hub.subscriberCount()).toBe(200);
   expect(await serverConnections(worker.connection)).toBe(baseline);
 

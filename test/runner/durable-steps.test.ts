@@ -2,8 +2,8 @@ import { beginRun, getAnalysis, listSteps, saveStep } from '@revmemo/db';
 import { enqueueAnalysis } from '@revmemo/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chargesFor, holdOf } from '../support/ledger';
-import { until } from '../worker/fixture';
-import { seedAnalysis, seedUser } from '../worker/seed';
+import { seedAnalysis, seedUser } from '../support/seed';
+import { until } from '../support/wait';
 import { stepNumbers, workerStack } from './worker-stack';
 
 /**
@@ -29,11 +29,11 @@ async function submit() {
 
 describe('durable steps', () => {
   it('rides out a provider that fails every distinct prompt once: 10 requests, no job retry, one charge', async () => {
-    await stack.failModel({ mode: '500', count: 1, perPrompt: true });
+    await stack.sim.fail('500', 1, { perPrompt: true });
     await stack.worker();
     const a = await submit();
     const row = await stack.waitFor(a.analysisId, (r) => r.status === 'completed');
-    const requests = await stack.modelRequests();
+    const requests = await stack.sim.requests();
     expect(requests).toHaveLength(10);
     expect(requests.filter((r) => r.outcome === '500')).toHaveLength(5);
     expect(stepNumbers(requests)).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
@@ -50,7 +50,7 @@ describe('durable steps', () => {
   });
 
   it('fails at once on a permanent error in step 4: released, nothing charged, exactly 4 requests', async () => {
-    await stack.failModel({ mode: '400', count: 1, step: 'step4' });
+    await stack.sim.fail('400', 1, { step: 'step4' });
     await stack.worker();
     const a = await submit();
     const row = await stack.waitFor(a.analysisId, (r) => r.status === 'failed');
@@ -58,7 +58,7 @@ describe('durable steps', () => {
     expect(row.errorMessage).toMatch(/rejected the request.*Nothing was charged/);
     expect(await holdOf(stack.db, a.memoUuid)).toMatchObject({ status: 'released' });
     expect(await chargesFor(stack.db, a.memoUuid)).toHaveLength(0);
-    expect(stepNumbers(await stack.modelRequests())).toEqual([1, 2, 3, 4]);
+    expect(stepNumbers(await stack.sim.requests())).toEqual([1, 2, 3, 4]);
   });
 
   it('after a SIGKILL during step 4 the next worker redoes step 4 and 5 only, and writes the same memo', async () => {
@@ -68,7 +68,7 @@ describe('durable steps', () => {
     const uninterrupted = await stack.waitFor(reference.analysisId, (r) => r.status === 'completed');
     await stack.cleanup();
 
-    await stack.setLatency(1500);
+    await stack.sim.setLatency(1500);
     const first = await stack.worker();
     const a = await submit();
     await stack.waitFor(a.analysisId, (r) => r.progressStage === 'allocation');
@@ -77,17 +77,18 @@ describe('durable steps', () => {
     await first.exited;
     // The simulator records the cut request once it sees the connection close.
     const cut = await until(
-      () => stack.modelRequests(),
+      () => stack.sim.requests(),
       (r) => r.length === 4,
+      'the simulator to record the request cut by the kill',
     );
     expect(stepNumbers(cut)).toEqual([1, 2, 3, 4]);
     expect(cut.at(-1)?.outcome).toBe('client-closed');
     const beforeKill = cut.length;
 
-    await stack.setLatency(0);
+    await stack.sim.setLatency(0);
     await stack.worker();
     const row = await stack.waitFor(a.analysisId, (r) => r.status === 'completed');
-    const after = (await stack.modelRequests()).slice(beforeKill);
+    const after = (await stack.sim.requests()).slice(beforeKill);
     expect(stepNumbers(after)).toEqual([4, 5]); // never steps 1-3 again
     expect(row.memoContent).toBe(uninterrupted.memoContent);
     expect(await chargesFor(stack.db, a.memoUuid)).toHaveLength(1);
@@ -101,11 +102,11 @@ describe('durable steps', () => {
   });
 
   it('honours Retry-After: 2 on step 2, retrying no sooner than 2 s later', async () => {
-    await stack.failModel({ mode: '429', count: 1, step: 'step2', retryAfter: 2 });
+    await stack.sim.fail('429', 1, { step: 'step2', retryAfter: 2 });
     await stack.worker();
     const a = await submit();
     const row = await stack.waitFor(a.analysisId, (r) => r.status === 'completed');
-    const step2 = (await stack.modelRequests()).filter((r) => r.step?.includes('step2'));
+    const step2 = (await stack.sim.requests()).filter((r) => r.step?.includes('step2'));
     expect(step2.map((r) => r.outcome)).toEqual(['429', 'ok']);
     const [refused, retried] = step2.map((r) => r.at);
     expect((retried ?? 0) - (refused ?? Number.POSITIVE_INFINITY)).toBeGreaterThanOrEqual(2000);
@@ -114,13 +115,14 @@ describe('durable steps', () => {
   });
 
   it('parks the job on a Retry-After beyond the budget, frees the slot, and completes when the time comes', async () => {
-    await stack.failModel({ mode: '429', count: 1, step: 'step2', retryAfter: 600 });
+    await stack.sim.fail('429', 1, { step: 'step2', retryAfter: 600 });
     await stack.worker({ WORKER_CONCURRENCY: '1' });
     const parked = await submit();
     await stack.waitFor(parked.analysisId, (r) => /asked us to wait/.test(r.progressMessage));
     await until(
       () => stack.queue.getJobState(parked.analysisId),
       (state) => state === 'delayed',
+      'the parked job to be delayed',
     );
     // Due in about ten minutes, and no attempt used for the wait.
     const fresh = await stack.queue.getJob(parked.analysisId);
@@ -137,7 +139,7 @@ describe('durable steps', () => {
     const row = await stack.waitFor(parked.analysisId, (r) => r.status === 'completed');
     expect(await chargesFor(stack.db, parked.memoUuid)).toHaveLength(1);
     // Step 1 was not sent again after the pause: once for each of the two analyses.
-    expect(stepNumbers(await stack.modelRequests()).filter((n) => n === 1)).toHaveLength(2);
+    expect(stepNumbers(await stack.sim.requests()).filter((n) => n === 1)).toHaveLength(2);
     expect(row.attempts).toBe(2);
     expect((await listSteps(stack.db, parked.analysisId)).find((s) => s.step === 'contract')?.attempt).toBe(
       1,
@@ -145,7 +147,7 @@ describe('durable steps', () => {
   });
 
   it('on SIGTERM during a backoff wait hands the job back at once; the next worker resumes from the checkpoint', async () => {
-    await stack.failModel({ mode: '429', count: 1, step: 'step3', retryAfter: 30 });
+    await stack.sim.fail('429', 1, { step: 'step3', retryAfter: 30 });
     const first = await stack.worker({ MODEL_STEP_RETRY_BUDGET_MS: '60000' });
     const a = await submit();
     await stack.waitFor(a.analysisId, (r) => /retrying step 3/.test(r.progressMessage));
@@ -157,11 +159,11 @@ describe('durable steps', () => {
     expect(first.output()).toMatch(/handed back/);
     const job = await stack.queue.getJob(a.analysisId);
     expect(job?.attemptsMade).toBe(0);
-    const sent = (await stack.modelRequests()).length;
+    const sent = (await stack.sim.requests()).length;
 
     await stack.worker();
     const row = await stack.waitFor(a.analysisId, (r) => r.status === 'completed');
-    expect(stepNumbers((await stack.modelRequests()).slice(sent))).toEqual([3, 4, 5]);
+    expect(stepNumbers((await stack.sim.requests()).slice(sent))).toEqual([3, 4, 5]);
     expect(await chargesFor(stack.db, a.memoUuid)).toHaveLength(1);
     expect(row.attempts).toBe(2);
   });

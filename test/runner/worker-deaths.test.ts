@@ -3,8 +3,8 @@ import { getAnalysis } from '@revmemo/db';
 import { enqueueAnalysis, type FollowedEvent, followProgress } from '@revmemo/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chargesFor, holdOf } from '../support/ledger';
-import { eventsOf, startHub } from '../worker/fixture';
-import { seedAnalysis, seedUser } from '../worker/seed';
+import { seedAnalysis, seedUser } from '../support/seed';
+import { eventsOf, startHub } from './fixture';
 import { workerStack } from './worker-stack';
 
 /**
@@ -55,24 +55,24 @@ function regressions(events: Pick<ProgressEvent, 'stage' | 'percent' | 'kind'>[]
 
 describe('worker deaths', () => {
   it('completes an analysis whose worker is SIGKILLed three times while each run finishes one more step', async () => {
-    await stack.setLatency(1200);
+    await stack.sim.setLatency(1200);
     const a = await submit();
     await killAt(a.analysisId, 'obligations', 1);
     await killAt(a.analysisId, 'price', 2);
     await killAt(a.analysisId, 'allocation', 3);
-    await stack.setLatency(0);
+    await stack.sim.setLatency(0);
     await stack.worker();
     const row = await stack.waitFor(a.analysisId, (r) => r.status === 'completed', 60_000);
     expect(row.attempts).toBe(4);
     expect(await chargesFor(stack.db, a.memoUuid)).toHaveLength(1);
     // Each death cost only the step in flight: 5 steps answered + 3 cut requests.
-    const requests = await stack.modelRequests();
+    const requests = await stack.sim.requests();
     expect(requests.filter((r) => r.outcome === 'ok')).toHaveLength(5);
     expect(requests.filter((r) => r.outcome === 'client-closed')).toHaveLength(3);
   }, 180_000);
 
   it('declares a contract that kills the worker three times at the same step poison: released and explained', async () => {
-    await stack.setLatency(2500);
+    await stack.sim.setLatency(2500);
     const a = await submit();
     await killAt(a.analysisId, 'price', 1);
     await killAt(a.analysisId, 'price', 2);
@@ -84,7 +84,7 @@ describe('worker deaths', () => {
     expect(await holdOf(stack.db, a.memoUuid)).toMatchObject({ status: 'released' });
     expect(await chargesFor(stack.db, a.memoUuid)).toHaveLength(0);
     // The fourth run never called the model: 2 steps answered, 3 cut tries of step 3.
-    const requests = await stack.modelRequests();
+    const requests = await stack.sim.requests();
     expect(requests.filter((r) => r.outcome === 'ok')).toHaveLength(2);
     expect(requests.filter((r) => r.outcome === 'client-closed')).toHaveLength(3);
   }, 180_000);
@@ -92,7 +92,7 @@ describe('worker deaths', () => {
   it('a watcher connected across a re-run never receives a lower stage or percent, and sees the resume', async () => {
     const hub = startHub(stack.redis, stack.env.QUEUE_PREFIX as string);
     try {
-      await stack.setLatency(1200);
+      await stack.sim.setLatency(1200);
       const a = await submit();
       const received: FollowedEvent[] = [];
       const watching = (async () => {
@@ -108,7 +108,7 @@ describe('worker deaths', () => {
           received.push(item);
       })();
       await killAt(a.analysisId, 'price', 1);
-      await stack.setLatency(0);
+      await stack.sim.setLatency(0);
       await stack.worker();
       await stack.waitFor(a.analysisId, (r) => r.status === 'completed', 60_000);
       await watching; // the stream ends on the terminal event

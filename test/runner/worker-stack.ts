@@ -1,11 +1,12 @@
 import { type Db, getAnalysis, listQueuedOlderThan, listRunning, releaseAnalysis } from '@revmemo/db';
-import { type FailureRule, type RecordedCall, startModelSimulator } from '@revmemo/model-simulator';
+import { type RecordedCall, startModelSimulator } from '@revmemo/model-simulator';
 import { type AnalysisQueue, createAnalysisQueue, createRedisConnection } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { expectLedgerHealthy } from '../support/ledger';
+import { simulatorControl } from '../support/model';
 import { type AppProcess, spawnApp, stackEnv } from '../support/processes';
-import { until } from '../worker/fixture';
+import { until } from '../support/wait';
 
 const WORKER_READY = /Worker started\. Waiting for jobs on queue \\?"analysis\\?"/;
 
@@ -16,12 +17,11 @@ const WORKER_READY = /Worker started\. Waiting for jobs on queue \\?"analysis\\?
 export async function workerStack(label: string, extraEnv: Record<string, string> = {}) {
   const database = await freshDatabase();
   const redis: Redis = createRedisConnection(redisUrl());
-  const sim = await startModelSimulator({ latencyMs: 0 });
-  const simBase = sim.url.replace(/\/v1\/?$/, '');
+  const modelSim = await startModelSimulator({ latencyMs: 0 });
   const env = stackEnv({
     databaseUrl: database.url,
     redisUrl: redisUrl(),
-    modelUrl: sim.url,
+    modelUrl: modelSim.url,
     prefix: uniquePrefix(label),
     extra: {
       // Fast in-step retries for tests; the production defaults are in packages/config.
@@ -39,14 +39,7 @@ export async function workerStack(label: string, extraEnv: Record<string, string
   const running: AppProcess[] = [];
   const db: Db = database.db;
 
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${simBase}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  };
+  const sim = simulatorControl(modelSim.url);
 
   return {
     db,
@@ -60,24 +53,11 @@ export async function workerStack(label: string, extraEnv: Record<string, string
       await w.waitFor(WORKER_READY, 60_000);
       return w;
     },
-    /** Every request the model answered or saw cut, oldest first. */
-    async modelRequests(): Promise<RecordedCall[]> {
-      const res = await fetch(`${simBase}/__sim/stats`);
-      return ((await res.json()) as { requests: RecordedCall[] }).requests;
-    },
+    sim,
     /** Resolves while a model request is in flight (arrived, not yet answered). */
     async requestInFlight(timeoutMs = 30_000) {
-      await until(
-        async () =>
-          (await fetch(`${simBase}/__sim/stats`)).json() as Promise<{ calls: number; requests: unknown[] }>,
-        (s) => s.calls > s.requests.length,
-        timeoutMs,
-      );
+      await until(sim.stats, (st) => st.calls > st.requests.length, 'a model request in flight', timeoutMs);
     },
-    failModel: (rule: Partial<FailureRule> & Pick<FailureRule, 'mode'>) =>
-      post('/__sim/failures', { count: 1, ...rule }),
-    setLatency: (latencyMs: number) => post('/__sim/config', { latencyMs }),
-    resetModel: () => post('/__sim/reset', {}),
     /** Polls Postgres until the analysis row satisfies `accept`; says what it last saw otherwise. */
     waitFor(
       analysisId: string,
@@ -87,6 +67,7 @@ export async function workerStack(label: string, extraEnv: Record<string, string
       return until(
         () => getAnalysis(db, analysisId),
         (row) => row !== undefined && accept(row),
+        `analysis ${analysisId}: ${accept.toString().slice(0, 120)}`,
         timeoutMs,
       ) as Promise<NonNullable<Awaited<ReturnType<typeof getAnalysis>>>>;
     },
@@ -104,13 +85,13 @@ export async function workerStack(label: string, extraEnv: Record<string, string
           errorMessage: 'test cleanup',
         });
       await queue.obliterate({ force: true });
-      await post('/__sim/reset', {});
+      await sim.reset();
     },
     async close() {
       await expectLedgerHealthy(db);
       await queue.close();
       redis.disconnect();
-      await sim.close();
+      await modelSim.close();
       await database.close();
     },
   };

@@ -42,3 +42,5 @@ function cookieHeader(res: Response): string {
 export function trpcClient(baseUrl: string, cookie?: string) {
   return createRevmemoClient({ baseUrl, cookie }).trpc;
 }
+
+export type TestClient = ReturnType<typeof trpcClient>;

@@ -28,18 +28,3 @@ export async function holdOf(db: Db, memoUuid: string) {
   const rows = await db.execute(sql`SELECT status, amount FROM credit_holds WHERE memo_uuid = ${memoUuid}`);
   return rows[0] as { status: string; amount: number } | undefined;
 }
-
-/** Injects failures into the simulated model (see packages/model-simulator). */
-export async function injectModelFailure(
-  modelUrl: string,
-  mode: '429' | '500' | 'timeout' | 'malformed' | '400',
-  count: number,
-) {
-  const base = modelUrl.replace(/\/v1\/?$/, '');
-  const res = await fetch(`${base}/__sim/failures`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ mode, count }),
-  });
-  if (!res.ok) throw new Error(`failure injection failed: ${res.status}`);
-}

@@ -10,18 +10,38 @@ export interface AppProcess {
   /** Everything the process printed so far. */
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** SIGTERM, then SIGKILL after the grace period. */
-  stop(graceMs?: number): Promise<void>;
+  /** SIGTERM, then SIGKILL after the grace period; resolves with the exit code (null: killed by a signal). */
+  stop(graceMs?: number): Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
   exited: Promise<number | null>;
 }
 
 /** Runs one of the product's entry points as its own OS process, as production does. */
 export function spawnApp(entry: string, env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, entry)], {
+  return spawnProcess(entry, process.execPath, ['--import', 'tsx', resolve(repoRoot, entry)], env);
+}
+
+/** Runs a shell command line the way a platform runs a Procfile entry: `sh -c` in the repository root. */
+export function spawnCommand(command: string, env: Record<string, string>): AppProcess {
+  return spawnProcess(command, 'sh', ['-c', `exec ${command}`], env);
+}
+
+/**
+ * A child process in the repository root with only the environment given, its output collected.
+ * `detached`: its own process group, like a terminal's foreground job (Ctrl-C goes to the group).
+ */
+export function spawnProcess(
+  label: string,
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  opts: { detached?: boolean } = {},
+): AppProcess {
+  const child = spawn(file, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached === true,
   });
   let out = '';
   const waiters = new Set<() => void>();
@@ -46,15 +66,19 @@ export function spawnApp(entry: string, env: Record<string, string>): AppProcess
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out waiting for ${pattern} from ${entry}; output:\n${out.slice(-3000)}`));
+          reject(new Error(`timed out waiting for ${pattern} from ${label}; output:\n${out.slice(-3000)}`));
         }, timeoutMs);
         const onExit = () => {
-          cleanup();
-          reject(
-            new Error(
-              `${entry} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output:\n${out.slice(-3000)}`,
-            ),
-          );
+          // The last output may trail the exit event: look once more before giving up.
+          setImmediate(() => {
+            if (pattern.test(out)) return check();
+            cleanup();
+            reject(
+              new Error(
+                `${label} exited (${child.exitCode ?? child.signalCode}) before ${pattern}; output:\n${out.slice(-3000)}`,
+              ),
+            );
+          });
         };
         const cleanup = () => {
           clearTimeout(timer);
@@ -62,11 +86,15 @@ export function spawnApp(entry: string, env: Record<string, string>): AppProcess
           child.off('exit', onExit);
         };
         waiters.add(check);
-        child.once('exit', onExit);
+        if (child.exitCode !== null || child.signalCode !== null) onExit();
+        else child.once('exit', onExit);
         check();
       });
     },
-    stop: (graceMs = 10_000) => stopChild(child, graceMs),
+    stop: async (graceMs = 10_000) => {
+      await stopChild(child, graceMs);
+      return exited;
+    },
     kill: (signal = 'SIGKILL') => void child.kill(signal),
   };
 }
@@ -104,12 +132,13 @@ export async function startServer(env: Record<string, string>): Promise<AppProce
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawnApp('apps/server/src/main.ts', { WEBSITE_URL: url, ...env, PORT: String(port) });
-  await proc.waitFor(/listening on/);
+  // Generous: tsx compiles the entry on start, and two cores are shared with other test files.
+  await proc.waitFor(/listening on/, 90_000);
   return Object.assign(proc, { url });
 }
 
 export async function startWorker(env: Record<string, string>): Promise<AppProcess> {
   const proc = spawnApp('apps/worker/src/main.ts', env);
-  await proc.waitFor(/Worker started\. Waiting for jobs on queue \\?"analysis\\?"/);
+  await proc.waitFor(/Worker started\. Waiting for jobs on queue \\?"analysis\\?"/, 90_000);
   return proc;
 }

@@ -6,34 +6,27 @@ import {
   type RecordedCall,
   startModelSimulator,
 } from '@revmemo/model-simulator';
+import { type SimulatorControl, simulatorControl } from '../../support/model';
 
-/** Drives the in-process simulator over its real HTTP control API, as other processes would. */
+/** Runs the engine against an in-process simulator, driven over its real HTTP control API. */
 export class SimHarness {
-  private constructor(readonly sim: ModelSimulator) {}
+  private readonly control: SimulatorControl;
+
+  private constructor(readonly sim: ModelSimulator) {
+    this.control = simulatorControl(sim.url);
+  }
 
   static async start(): Promise<SimHarness> {
     return new SimHarness(await startModelSimulator({ latencyMs: 0 }));
   }
 
-  private base(): string {
-    return `http://127.0.0.1:${this.sim.port}`;
-  }
-
-  async post(path: string, body: unknown): Promise<void> {
-    const res = await fetch(`${this.base()}${path}`, { method: 'POST', body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`${path} -> ${res.status} ${await res.text()}`);
-  }
-
-  reset = () => this.post('/__sim/reset', {});
-  fail = (mode: FailureMode, count: number) => this.post('/__sim/failures', { mode, count });
+  reset = () => this.control.reset();
+  fail = (mode: FailureMode, count: number) => this.control.fail(mode, count);
   configure = (config: { latencyMs?: number; answers?: 'rules' | 'random'; seed?: string }) =>
-    this.post('/__sim/config', config);
+    this.control.configure(config);
 
   async stats(): Promise<{ calls: number; requests: RecordedCall[] }> {
-    return (await fetch(`${this.base()}/__sim/stats`)).json() as Promise<{
-      calls: number;
-      requests: RecordedCall[];
-    }>;
+    return this.control.stats();
   }
 
   run(

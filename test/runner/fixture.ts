@@ -3,24 +3,9 @@ import type { Db } from '@revmemo/db';
 import { getAnalysis } from '@revmemo/db';
 import { createProgressHub, type ProgressHub } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
+import { until } from '../support/wait';
 
 export const silentLog = { info() {}, warn() {}, error() {} };
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until<T>(
-  probe: () => Promise<T>,
-  accept: (v: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (accept(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(v)?.slice(0, 500)}`);
-    await sleep(50);
-  }
-}
 
 /** Polls Postgres until the analysis reaches one of `statuses` (or a stage, for "mid-analysis"). */
 export function waitForAnalysis(
@@ -32,6 +17,7 @@ export function waitForAnalysis(
   return until(
     () => getAnalysis(db, analysisId),
     (row) => row !== undefined && accept(row),
+    `analysis ${analysisId} to reach the awaited state (${accept.toString().slice(0, 120)})`,
     timeoutMs,
   ) as Promise<NonNullable<Awaited<ReturnType<typeof getAnalysis>>>>;
 }

@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createQuote, type Db, ensureAccount, grantCredits, submitAnalysis, user } from '@revmemo/db';
+import { createQuote, type Db, grantCredits, submitAnalysis, user } from '@revmemo/db';
 import { countWords, hashText } from '@revmemo/engine';
 
 const fixtures = resolve(import.meta.dirname, '../fixtures/contracts');
 
-/** A user straight in Better Auth's table (no HTTP sign-up needed here), with credits granted. */
+/**
+ * A user straight in Better Auth's table (no HTTP sign-up), with `credits` granted through the
+ * ledger as one adjustment (100, as a sign-up gets in the tests). With 0 the user has no credit
+ * account yet, as a new sign-up before its grant.
+ */
 export async function seedUser(db: Db, credits = 100): Promise<string> {
   const id = randomUUID();
-  await db.insert(user).values({ id, name: 'Worker Test', email: `worker-${id}@example.test` });
-  await ensureAccount(db, id);
-  await grantCredits(db, { userId: id, amount: credits, reason: 'adjustment', description: 'test credits' });
+  await db.insert(user).values({ id, name: `user ${id.slice(0, 8)}`, email: `${id}@example.test` });
+  if (credits > 0)
+    await grantCredits(db, { userId: id, amount: credits, reason: 'adjustment', description: 'test grant' });
   return id;
 }
 
-/** A quoted and submitted (queued, credits held) analysis, as analysis.submit leaves it. */
+/** A quoted and submitted (queued, credits held) analysis, as analysis.submit leaves it; not enqueued. */
 export async function seedAnalysis(
   db: Db,
   userId: string,

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@revmemo/devstack';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/processes';
+import { spawnProcess } from '../support/processes';
+import { waitUntil } from '../support/wait';
 
 /** Every process whose parent chain leads to `root`, plus any process mentioning `marker` (postgres). */
 function processTree(root: number, marker: string): number[] {
@@ -39,33 +39,9 @@ const alive = (pid: number) => {
   }
 };
 
-async function startDev(command: string, args: string[], env: Record<string, string>) {
-  // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent the way a terminal does.
-  const child = spawn(command, args, {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    out += String(d);
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const waitFor = async (pattern: RegExp, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(out)) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${pattern}; output:\n${out.slice(-3000)}`);
-      if (child.exitCode !== null)
-        throw new Error(`dev exited early (${child.exitCode}); output:\n${out.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  return { child, exited, waitFor, output: () => out };
+/** `pnpm dev` in its own process group, so Ctrl-C can be sent the way a terminal does. */
+function startDev(command: string, args: string[], env: Record<string, string>) {
+  return spawnProcess('pnpm dev', command, args, env, { detached: true });
 }
 
 async function checkRunning(port: number, dataDir: string, devPid: number) {
@@ -93,9 +69,12 @@ describe('pnpm dev', () => {
 
     process.kill(-(dev.child.pid as number), 'SIGINT');
     await dev.exited;
-    // Give the stores a moment to finish their own shutdown after the group signal.
-    for (let i = 0; i < 50 && tree.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
-    expect(tree.filter(alive)).toEqual([]);
+    // The stores finish their own shutdown after the group signal.
+    await waitUntil(
+      () => !tree.some(alive),
+      `every process of the dev tree to exit: ${tree.join(' ')}`,
+      15_000,
+    );
   }, 240_000);
 
   it('a SIGTERM to the dev process alone stops children first, then the stores, and exits 0', async () => {
@@ -113,8 +92,11 @@ describe('pnpm dev', () => {
 
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(tree.filter(alive)).toEqual([]);
+    await waitUntil(
+      () => !tree.some(alive),
+      `every process of the dev tree to exit: ${tree.join(' ')}`,
+      15_000,
+    );
     expect(dev.output()).toContain('revmemo dev: stopped');
   }, 240_000);
 });

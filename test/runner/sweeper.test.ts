@@ -21,7 +21,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
-import { seedAnalysis, seedUser } from './seed';
+import { seedAnalysis, seedUser } from '../support/seed';
+import { waitUntil } from '../support/wait';
 
 const silent = { info() {}, warn() {}, error() {} };
 const retry = { attempts: 2, backoffMs: 10 };
@@ -96,7 +97,7 @@ describe('sweeper', () => {
         throw new UnrecoverableError('lost');
       },
     });
-    while ((await queue.getJobState(a.analysisId)) !== 'failed') await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(async () => (await queue.getJobState(a.analysisId)) === 'failed', 'the job to fail');
     await worker.close();
 
     expect((await sweeper().sweepOnce()).released).toEqual([a.analysisId]);

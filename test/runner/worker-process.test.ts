@@ -9,10 +9,12 @@ import {
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
-import { chargesFor, expectLedgerHealthy, holdOf, injectModelFailure } from '../support/ledger';
+import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
+import { simulatorControl } from '../support/model';
 import { type AppProcess, stackEnv, startWorker } from '../support/processes';
+import { seedAnalysis, seedUser } from '../support/seed';
+import { waitUntil } from '../support/wait';
 import { waitForAnalysis } from './fixture';
-import { seedAnalysis, seedUser } from './seed';
 
 /**
  * The worker as production runs it: its own OS process, killed and restarted. Every analysis must
@@ -54,7 +56,7 @@ afterEach(async () => {
   for (const a of open)
     await releaseAnalysis(db, { analysisId: a.analysisId, status: 'canceled', errorMessage: 'test cleanup' });
   await queue.obliterate({ force: true });
-  await fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/reset`, { method: 'POST' });
+  await simulator().reset();
 });
 
 afterAll(async () => {
@@ -71,12 +73,8 @@ async function worker(extra: Record<string, string> = {}) {
   return w;
 }
 
-const setLatency = (latencyMs: number) =>
-  fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ latencyMs }),
-  });
+/** The simulated model's control API (latency, failures, reset). */
+const simulator = () => simulatorControl(sim.url);
 
 async function submitted() {
   const a = await seedAnalysis(db, userId);
@@ -105,13 +103,13 @@ describe('the worker process', () => {
   });
 
   it('survives SIGKILL mid-analysis: another worker completes it, one charge', async () => {
-    await setLatency(250);
+    await simulator().setLatency(250);
     const a = await submitted();
     const first = await worker();
     await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'obligations');
     first.kill('SIGKILL');
     await first.exited;
-    await setLatency(0);
+    await simulator().setLatency(0);
     await worker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
     expect(row.finalChargedCredits).toBe(a.quotedCredits);
@@ -120,10 +118,10 @@ describe('the worker process', () => {
   });
 
   it('on SIGTERM mid-job finishes the stage, hands the job back, exits 0; the next worker completes it', async () => {
-    // A long lock: a job that was not handed back would sit out 15 s before a stalled check freed it,
-    // so finishing well inside that proves the hand-back (and a loaded machine cannot fake a stall).
+    // A long lock: a job that was not handed back stays active (locked) well past the exit, so the
+    // state right after the exit tells a hand-back from an abandoned job.
     const longLock = { WORKER_LOCK_DURATION_MS: '15000', WORKER_STALLED_INTERVAL_MS: '5000' };
-    await setLatency(250);
+    await simulator().setLatency(250);
     const a = await submitted();
     const first = await worker(longLock);
     await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
@@ -131,28 +129,54 @@ describe('the worker process', () => {
     expect(await first.exited).toBe(0);
     await first.waitFor(/handed back/, 5_000); // stdout may trail the exit event
     expect(first.output()).not.toMatch(/"level":(50|60)/); // no errors on the way out
-    await setLatency(0);
-    const handedBackAt = Date.now();
+    // Handed back: waiting for the next worker, not active under a dead worker's lock.
+    expect(await queue.getJobState(a.analysisId)).toBe('waiting');
+    await simulator().setLatency(0);
     await worker(longLock);
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
-    expect(Date.now() - handedBackAt).toBeLessThan(12_000);
     expect(row.finalChargedCredits).toBe(a.quotedCredits);
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
   });
 
+  it('on SIGTERM during a model call longer than the grace period: cuts the call, hands the job back, exits 0', async () => {
+    await simulator().setLatency(10 * 60_000); // a provider that would keep the call open for ten minutes
+    const a = await submitted();
+    const first = await worker({ WORKER_SHUTDOWN_GRACE_MS: '1000', WORKER_LOCK_DURATION_MS: '15000' });
+    await waitUntil(
+      async () => (await simulator().stats()).calls >= 1,
+      'the worker to be inside a model call',
+    );
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await first.waitFor(/handed back/, 5_000);
+    expect(first.output()).toMatch(/grace period over: aborting in-flight model calls/);
+    // The call was cut, not answered, and the job is back in the queue for the next worker.
+    expect((await simulator().stats()).requests).toEqual([]);
+    expect(await queue.getJobState(a.analysisId)).toBe('waiting');
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
+    await simulator().setLatency(0);
+    await worker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
+    expect(row.finalChargedCredits).toBe(a.quotedCredits);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'captured' });
+  });
+
   it('fails a permanent error for good: released, nothing charged', async () => {
-    await injectModelFailure(sim.url, '400', 1);
+    await simulator().fail('400', 1);
     const a = await submitted();
     await worker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'failed');
     expect(row.finalChargedCredits).toBe(0);
-    expect(row.errorMessage).toBeTruthy();
+    expect(row.errorMessage).toBe(
+      'The AI model rejected the request for this contract. Nothing was charged.',
+    );
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
     expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'released' });
   });
 
   it('retries transient failures and charges once when it finally succeeds', async () => {
-    await injectModelFailure(sim.url, '500', 2);
+    await simulator().fail('500', 2);
     const a = await submitted();
     await worker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);

@@ -18,9 +18,12 @@ import { createAnalysisProcessor, releaseFailedJob } from '@revmemo/runner';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
-import { chargesFor, expectLedgerHealthy, holdOf, injectModelFailure } from '../support/ledger';
-import { eventsOf, silentLog, startHub, until, waitForAnalysis } from './fixture';
-import { seedAnalysis, seedUser } from './seed';
+import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
+import { expectSimulatedMemo } from '../support/memo';
+import { simulatorControl } from '../support/model';
+import { seedAnalysis, seedUser } from '../support/seed';
+import { until } from '../support/wait';
+import { eventsOf, silentLog, startHub, waitForAnalysis } from './fixture';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 let db: Db;
@@ -50,7 +53,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.close()));
-  await fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/reset`, { method: 'POST' });
+  await simulator().reset();
 });
 
 afterAll(async () => {
@@ -88,12 +91,8 @@ function startWorker(opts: { stopping?: AbortSignal } = {}) {
   return worker;
 }
 
-const setLatency = (latencyMs: number) =>
-  fetch(`${sim.url.replace(/\/v1\/?$/, '')}/__sim/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ latencyMs }),
-  });
+/** The simulated model's control API (latency, failures, reset). */
+const simulator = () => simulatorControl(sim.url);
 
 describe('the analysis job', () => {
   it('runs the pipeline, charges once, and publishes every stage then completed', async () => {
@@ -101,13 +100,14 @@ describe('the analysis job', () => {
     await enqueueAnalysis(queue, a.analysisId, retry);
     startWorker();
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
-    expect(row.memoContent).toBeTruthy();
+    expectSimulatedMemo(row.memoContent);
     expect(row.finalChargedCredits).toBe(a.quotedCredits);
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
     expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'captured' });
     const events = await until(
       () => eventsOf(hub, a.analysisId),
       (e) => e.at(-1)?.kind === 'completed',
+      'the completed event on the stream',
     );
     expect(events.filter((e) => e.kind === 'progress').map((e) => e.stage)).toEqual([...PIPELINE_STAGES]);
     expect(events.at(-1)).toMatchObject({ kind: 'completed', status: 'completed', percent: 100 });
@@ -121,17 +121,18 @@ describe('the analysis job', () => {
     await until(
       () => queue.getJobState(a.analysisId),
       (s) => s === 'completed',
+      'the job to complete',
     );
     const completedEvents = async () =>
       (await eventsOf(hub, a.analysisId)).filter((e) => e.kind === 'completed').length;
     expect(await completedEvents()).toBe(1);
     expect(await requeueAnalysis(queue, a.analysisId, retry)).toBe(true);
-    await until(completedEvents, (n) => n === 2);
+    await until(completedEvents, (n) => n === 2, 'a second completed event from the re-run');
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
   });
 
   it('stops at the next stage boundary when the analysis is canceled', async () => {
-    await setLatency(300);
+    await simulator().setLatency(300);
     const a = await seedAnalysis(db, userId);
     await enqueueAnalysis(queue, a.analysisId, retry);
     startWorker();
@@ -144,6 +145,7 @@ describe('the analysis job', () => {
     await until(
       () => queue.getJobState(a.analysisId),
       (s) => s === 'completed',
+      'the canceled job to end',
     );
     const row = await getAnalysis(db, a.analysisId);
     expect(row).toMatchObject({ status: 'canceled', finalChargedCredits: 0, memoContent: null });
@@ -153,7 +155,7 @@ describe('the analysis job', () => {
   });
 
   it('fails at once on a permanent error: released, not charged, not retried', async () => {
-    await injectModelFailure(sim.url, '400', 1);
+    await simulator().fail('400', 1);
     const a = await seedAnalysis(db, userId);
     await enqueueAnalysis(queue, a.analysisId, retry);
     startWorker();
@@ -165,13 +167,14 @@ describe('the analysis job', () => {
     const job = await until(
       () => queue.getJob(a.analysisId),
       (j) => j?.finishedOn !== undefined,
+      'the job to finish',
     );
     expect(job?.attemptsMade).toBe(1);
     expect((await eventsOf(hub, a.analysisId)).at(-1)).toMatchObject({ kind: 'failed', status: 'failed' });
   });
 
   it('retries transient errors inside the step, says so on the bar, then completes and charges once', async () => {
-    await injectModelFailure(sim.url, '500', 2);
+    await simulator().fail('500', 2);
     const a = await seedAnalysis(db, userId);
     await enqueueAnalysis(queue, a.analysisId, retry);
     startWorker();
@@ -187,7 +190,7 @@ describe('the analysis job', () => {
   });
 
   it('fails and releases when transient errors outlast the attempts', async () => {
-    await injectModelFailure(sim.url, '429', 50);
+    await simulator().fail('429', 50);
     const a = await seedAnalysis(db, userId);
     await enqueueAnalysis(queue, a.analysisId, retry);
     startWorker();
@@ -200,7 +203,7 @@ describe('the analysis job', () => {
   });
 
   it('hands the job back at a stage boundary when the worker is stopping, without using an attempt', async () => {
-    await setLatency(300);
+    await simulator().setLatency(300);
     const a = await seedAnalysis(db, userId);
     await enqueueAnalysis(queue, a.analysisId, retry);
     const stopping = new AbortController();
@@ -211,7 +214,7 @@ describe('the analysis job', () => {
     expect(await queue.getJobState(a.analysisId)).toBe('waiting');
     expect((await queue.getJob(a.analysisId))?.attemptsMade).toBe(0);
     expect((await getAnalysis(db, a.analysisId))?.status).toBe('running');
-    await setLatency(0);
+    await simulator().setLatency(0);
     startWorker();
     await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);

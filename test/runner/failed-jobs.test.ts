@@ -12,8 +12,9 @@ import { releaseFailedJob } from '@revmemo/runner';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { chargesFor, expectLedgerHealthy, holdOf } from '../support/ledger';
-import { silentLog, until, waitForAnalysis } from './fixture';
-import { seedAnalysis, seedUser } from './seed';
+import { seedAnalysis, seedUser } from '../support/seed';
+import { until } from '../support/wait';
+import { silentLog, waitForAnalysis } from './fixture';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 let db: Db;
@@ -66,6 +67,7 @@ it('releases an analysis whose job kept killing its worker (stalled past the lim
     await until(
       async () => pickups,
       (n) => n > seen,
+      `pickup ${crash + 1} of the crashing job`,
       20_000,
     );
     await w.close(true); // no lock renewal from here on, as after SIGKILL
