@@ -43,7 +43,7 @@ export {
   releaseAnalysis,
   updateProgress,
 } from './repo/lifecycle';
-export { createQuote, getQuote, type NewQuote } from './repo/quotes';
+export { createQuote, type NewQuote } from './repo/quotes';
 export { ensureSecret } from './repo/secrets';
 export { getUserByEmail, getUserById, setUserRole, type UserRow } from './repo/users';
 export type {

@@ -1,4 +1,5 @@
 import {
+  type AnalysisStatus,
   PIPELINE_STAGES,
   type ProgressEvent,
   type ProgressSnapshot,
@@ -140,7 +141,15 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
 }
 
 /** A compact bar for lists. */
-export function MiniBar({ percent, status, label }: { percent: number; status: string; label: string }) {
+export function MiniBar({
+  percent,
+  status,
+  label,
+}: {
+  percent: number;
+  status: AnalysisStatus;
+  label: string;
+}) {
   const p = Math.round(percent);
   return (
     <div className="mini">
