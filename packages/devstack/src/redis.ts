@@ -10,7 +10,7 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-export const REDIS_HINT =
+const REDIS_HINT =
   'install it: `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS), or set REDIS_URL';
 
 /** Starts `redis-server` from PATH on a free loopback port. `dataDir` set: append-only file kept there. */

@@ -20,7 +20,7 @@ const LABEL: Record<Connection, string> = {
   error: 'Not available',
 };
 
-export function ConnectionIndicator({ connection }: { connection: Connection }) {
+function ConnectionIndicator({ connection }: { connection: Connection }) {
   return (
     <span className={`conn conn-${connection}`} data-connection={connection} role="status" aria-live="polite">
       <span className="conn-dot" aria-hidden="true" />

@@ -16,7 +16,7 @@ interface Stored {
 const storageKey = (analysisId: string) => `revmemo:progress:${analysisId}`;
 
 /** localStorage, so another tab (or the page reopened after closing it) resumes where this one was. */
-export function readStored(analysisId: string): Stored | null {
+function readStored(analysisId: string): Stored | null {
   try {
     const raw = window.localStorage.getItem(storageKey(analysisId));
     return raw ? (JSON.parse(raw) as Stored) : null;
