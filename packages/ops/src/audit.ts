@@ -3,7 +3,7 @@ import { createAnalysisQueue, hasLiveJob } from '@revmemo/queue';
 import { connectPostgres, connectRedis, type OpsSettings } from './connect';
 import { createReport, errorText, type Report } from './output';
 
-/** The original deployment guide's monitoring queries, unchanged. */
+/** The monitoring queries operators already run, unchanged (docs/monitoring.md). */
 export const RECENT_ANALYSES_QUERY =
   'SELECT analysis_id, status, final_charged_credits, error_message FROM analyses ORDER BY started_at DESC LIMIT 10;';
 export const DOUBLE_CHARGE_QUERY =
