@@ -12,7 +12,7 @@ export function sectionsOf(c: EvalCase): Section[] {
 }
 
 /** The section holding a clause ("2.1"); throws when the contract has no such clause. */
-export function sectionOf(sections: readonly Section[], clause: string): string {
+function sectionOf(sections: readonly Section[], clause: string): string {
   const hit = sections.find(
     (s) => s.label === clause || s.text.split('\n').some((line) => line.trim().startsWith(`${clause} `)),
   );

@@ -33,13 +33,3 @@ export async function waitUntil(
 ): Promise<void> {
   await until(check, (ok) => ok, what, timeoutMs);
 }
-
-/** Whether a process id is still alive (signal 0 probes without signalling). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

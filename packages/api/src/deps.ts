@@ -8,6 +8,7 @@ import {
   createRedisConnection,
   type ProgressHub,
   type ProgressPublisher,
+  workerHeartbeatKeys,
 } from '@revmemo/queue';
 import Stripe from 'stripe';
 import { type Auth, createAuth } from './auth';
@@ -54,7 +55,7 @@ export interface Readiness {
   workers: boolean;
 }
 
-export function createStripeClient(config: Config): Stripe | null {
+function createStripeClient(config: Config): Stripe | null {
   if (!config.stripe.secretKey) return null;
   const base = config.stripe.apiBase ? new URL(config.stripe.apiBase) : null;
   return new Stripe(config.stripe.secretKey, {
@@ -127,16 +128,10 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
   };
 }
 
-/** Worker heartbeats are `${prefix}:workers:<host>:<pid>` keys with a 30 s TTL (see @revmemo/runner). */
+/** Some worker wrote its heartbeat within the last TTL. */
 export async function anyWorkerAlive(
   redis: ReturnType<typeof createRedisConnection>,
   prefix: string,
 ): Promise<boolean> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:workers:*`, 'COUNT', 1000);
-    if (keys.length > 0) return true;
-    cursor = next;
-  } while (cursor !== '0');
-  return false;
+  return (await workerHeartbeatKeys(redis, prefix)).length > 0;
 }

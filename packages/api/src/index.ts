@@ -9,6 +9,6 @@ export {
   type Readiness,
 } from './deps';
 export { AppError } from './errors';
-export { type AppRouter, appRouter } from './root';
+export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';
 export { createQuoteService, type UploadedFile } from './services/quote.service';
 export { handleStripeWebhook, type WebhookResult } from './services/stripe-webhook';

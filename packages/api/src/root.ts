@@ -1,3 +1,4 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { analysisRouter } from './routers/analysis';
 import { creditsRouter } from './routers/credits';
 import { systemRouter } from './routers/system';
@@ -10,3 +11,7 @@ export const appRouter = createTRPCRouter({
 });
 
 export type AppRouter = typeof appRouter;
+
+/** What each procedure takes and returns, for clients that import only types (e.g. apps/web). */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,8 +1,5 @@
 import { z } from 'zod';
 
-export const CREDIT_REASONS = ['purchase', 'analysis_charge', 'adjustment', 'refund'] as const;
-export type CreditReason = (typeof CREDIT_REASONS)[number];
-
 export const HistoryInputSchema = z.object({
   limit: z.number().int().min(1).max(100).default(20),
   cursor: z.string().nullish(),

@@ -78,7 +78,7 @@ export class DuplicateLedgerEntryError extends DbError {
 }
 
 /** The Postgres error under drizzle's DrizzleQueryError wrapper (it keeps the driver error as `cause`). */
-export function pgError(err: unknown): { code?: string; constraint_name?: string } | undefined {
+function pgError(err: unknown): { code?: string; constraint_name?: string } | undefined {
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
     if (

@@ -45,7 +45,7 @@ export {
   releaseAnalysis,
   updateProgress,
 } from './repo/lifecycle';
-export { createQuote, getQuote, type NewQuote } from './repo/quotes';
+export { createQuote, type NewQuote } from './repo/quotes';
 export { ensureSecret } from './repo/secrets';
 export {
   listSteps,

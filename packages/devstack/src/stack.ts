@@ -40,9 +40,13 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
   const summary: string[] = [];
   const stops: Array<() => Promise<void>> = [];
   let postgresAdminUrl: string | undefined;
+  /** Stops everything it started, newest first; then throws if any of them failed to stop. */
   const stop = async () => {
-    for (const s of stops.reverse()) await s().catch(() => undefined);
+    const failures: unknown[] = [];
+    for (const s of stops.reverse()) await s().catch((err: unknown) => failures.push(err));
     stops.length = 0;
+    if (failures.length > 0)
+      throw new AggregateError(failures, 'some embedded services did not stop cleanly');
   };
   try {
     if (!opts.env.DATABASE_URL) {
@@ -55,9 +59,8 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
       stops.push(pg.stop);
       env.DATABASE_URL = pg.url;
       postgresAdminUrl = pg.adminUrl;
-      summary.push(
-        `PostgreSQL  embedded, ${pg.url}${opts.ephemeral ? '' : ` (data in ${join(opts.dataDir, 'postgres')})`}`,
-      );
+      summary.push(`PostgreSQL  embedded, ${pg.url}${opts.ephemeral ? '' : ` (data in ${pg.dataDir})`}`);
+      if (pg.note) summary.push(`            data not in the requested folder: ${pg.note}`);
     } else summary.push('PostgreSQL  from DATABASE_URL');
 
     if (!opts.env.REDIS_URL) {
@@ -86,7 +89,7 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
 
     if (!opts.env.AUTH_SECRET) env.AUTH_SECRET = await devAuthSecret(opts.dataDir, opts.ephemeral);
   } catch (err) {
-    await stop();
+    await stop().catch(() => undefined); // the start failure is the one to report
     throw err;
   }
   return { env, summary, postgresAdminUrl, stop };

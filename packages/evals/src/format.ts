@@ -5,7 +5,7 @@ import type { ProgressUpdate } from './run';
 
 const STEP_LABELS = ['1 contract', '2 obligations', '3 price', '4 allocation', '5 recognition'];
 
-export function percent(s: Score | number): string {
+function percent(s: Score | number): string {
   const ratio = typeof s === 'number' ? s : s.ratio;
   return `${(ratio * 100).toFixed(0)}%`;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const StepKeySchema = z.enum(['contract', 'obligations', 'price', 'allocation', 'recognition']);
 
-export const ScoreSchema = z.object({
+const ScoreSchema = z.object({
   earned: z.number().nonnegative(),
   possible: z.number().nonnegative(),
   /** earned / possible, 0 when nothing was possible. */
@@ -30,7 +30,7 @@ export const FieldReportSchema = z.object({
   why: z.string(),
 });
 
-export const UsageSchema = z.object({
+const UsageSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
   estimatedCostUsd: z.number().nonnegative(),

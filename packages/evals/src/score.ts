@@ -7,7 +7,7 @@ import type { EvalCase, ExpectedObligation } from './types';
  * exactly what was wrong and a wrong amount costs exactly that amount's point.
  */
 
-export type FieldCategory = 'finding' | 'citations' | 'unknown';
+type FieldCategory = 'finding' | 'citations' | 'unknown';
 
 export interface FieldResult {
   step: StepKey;
@@ -22,7 +22,7 @@ export interface FieldResult {
   why: string;
 }
 
-export interface StepScore {
+interface StepScore {
   earned: number;
   possible: number;
 }
@@ -394,7 +394,7 @@ function containsAny(text: string, aliases: readonly string[]): boolean {
   return aliases.some((a) => contains(text, a));
 }
 
-export function near(actual: number, expected: number, tolerance: number): boolean {
+function near(actual: number, expected: number, tolerance: number): boolean {
   return Math.abs(actual - expected) <= Math.max(1, Math.abs(expected) * tolerance);
 }
 
@@ -406,7 +406,7 @@ function normId(id: string): string {
     .toUpperCase();
 }
 
-export function citationsIn(value: unknown): string[] {
+function citationsIn(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(citationsIn);
   if (value === null || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([k, v]) =>

@@ -18,8 +18,8 @@ export interface EvalCase {
   expected: ExpectedAnswer;
 }
 
-export type Pattern = 'over_time' | 'point_in_time';
-export type MeasureOfProgress = RecognitionStep['recognition'][number]['measureOfProgress'];
+type Pattern = 'over_time' | 'point_in_time';
+type MeasureOfProgress = RecognitionStep['recognition'][number]['measureOfProgress'];
 
 export interface ExpectedObligation {
   /** Short stable key; the scorer's field names use it ("obligations.po:licence"). */

@@ -3,7 +3,7 @@ import { createAnalysisQueue, hasLiveJob } from '@revmemo/queue';
 import { connectPostgres, connectRedis, type OpsSettings } from './connect';
 import { createReport, errorText, type Report } from './output';
 
-/** The original deployment guide's monitoring queries, unchanged. */
+/** The monitoring queries operators already run, unchanged (docs/monitoring.md). */
 export const RECENT_ANALYSES_QUERY =
   'SELECT analysis_id, status, final_charged_credits, error_message FROM analyses ORDER BY started_at DESC LIMIT 10;';
 export const DOUBLE_CHARGE_QUERY =
@@ -77,7 +77,7 @@ export async function runAudit(
 }
 
 /** Model steps per analysis: five requests produce a memo; anything above that is spend on retries. */
-export const MODEL_CALLS_NEEDED = 5;
+const MODEL_CALLS_NEEDED = 5;
 
 /**
  * Model requests made against requests needed, for recent analyses, so an operator sees wasted

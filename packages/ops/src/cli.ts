@@ -1,5 +1,5 @@
 /**
- * `pnpm ops <command>`: the original deployment guide's manual checks as commands.
+ * `pnpm ops <command>`: the manual checks operators relied on, as commands (docs/monitoring.md).
  * Exit codes: 0 all good, 1 something is wrong (a ✗ line), 2 usage error.
  */
 import { parseArgs } from 'node:util';

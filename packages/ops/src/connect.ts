@@ -1,5 +1,6 @@
 import { describeEnv, type EnvVariableStatus, readEnv } from '@revmemo/config';
 import { type Db, schema } from '@revmemo/db';
+import { workerHeartbeatKeys } from '@revmemo/queue';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -57,14 +58,8 @@ export async function connectRedis(url: string): Promise<Redis> {
   return redis;
 }
 
-/** Worker heartbeat keys (`${prefix}:workers:<host>:<pid>`, 30 s TTL) with what each worker wrote. */
+/** Live workers' heartbeat keys with what each worker wrote. */
 export async function liveWorkers(redis: Redis, prefix: string): Promise<{ key: string; info: string }[]> {
-  const found: { key: string; info: string }[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:workers:*`, 'COUNT', 1000);
-    for (const key of keys) found.push({ key, info: (await redis.get(key)) ?? '' });
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
+  const keys = await workerHeartbeatKeys(redis, prefix);
+  return Promise.all(keys.map(async (key) => ({ key, info: (await redis.get(key)) ?? '' })));
 }

@@ -3,7 +3,7 @@ import { createAnalysisQueue } from '@revmemo/queue';
 import { connectPostgres, connectRedis, liveWorkers, type OpsSettings } from './connect';
 import { createReport, errorText, type Report } from './output';
 
-/** A waiting job older than this means nobody is taking jobs (the guide's "Analysis never completes"). */
+/** A waiting job older than this means nobody is taking jobs ("analysis never completes" in docs/monitoring.md). */
 const MAX_WAIT_MS = 10 * 60_000;
 
 const REQUIRED = {
@@ -17,7 +17,7 @@ const OPTIONAL = {
   STRIPE_SECRET_KEY: 'unset: credit purchases are off',
 } as const;
 
-/** The original guide's troubleshooting table as checks; returns the number of ✗ lines. */
+/** The troubleshooting checks of docs/monitoring.md; returns the number of ✗ lines. */
 export async function runDoctor(settings: OpsSettings, report: Report = createReport()): Promise<number> {
   checkEnv(settings, report);
   await checkPostgres(settings, report);

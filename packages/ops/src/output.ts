@@ -1,4 +1,4 @@
-/** One line per check, the way the original guide's checklist reads: ✓ fine, ! worth a look, ✗ broken. */
+/** One line per check, the way an operator's checklist reads: ✓ fine, ! worth a look, ✗ broken. */
 export interface Report {
   ok(label: string, detail?: string): void;
   warn(label: string, detail: string): void;

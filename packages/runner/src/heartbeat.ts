@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
+import { workerHeartbeatKey } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 
 const TTL_SECONDS = 30;
 const EVERY_MS = 10_000;
 
 export function heartbeatKey(prefix: string, host = hostname(), pid = process.pid): string {
-  return `${prefix}:workers:${host}:${pid}`;
+  return workerHeartbeatKey(prefix, host, pid);
 }
 
 /**

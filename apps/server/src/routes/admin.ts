@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { type ApiDeps, createContext, toFetchHeaders } from '@revmemo/api';
 import type { FastifyPluginAsync } from 'fastify';
 
-export const ADMIN_QUEUES_PATH = '/admin/queues';
+const ADMIN_QUEUES_PATH = '/admin/queues';
 
 /**
  * Bull Board at /admin/queues for admins only (`pnpm ops users:admin --email E`). The session is the

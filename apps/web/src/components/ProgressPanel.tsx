@@ -1,4 +1,5 @@
 import {
+  type AnalysisStatus,
   PIPELINE_STAGES,
   type ProgressEvent,
   type ProgressNotice,
@@ -20,7 +21,7 @@ const LABEL: Record<Connection, string> = {
   error: 'Not available',
 };
 
-export function ConnectionIndicator({ connection }: { connection: Connection }) {
+function ConnectionIndicator({ connection }: { connection: Connection }) {
   return (
     <span className={`conn conn-${connection}`} data-connection={connection} role="status" aria-live="polite">
       <span className="conn-dot" aria-hidden="true" />
@@ -146,7 +147,6 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
   );
 }
 
-/** A compact bar for lists. */
 /** Why the bar waits or jumped: a retry countdown, or that a new worker took over and kept the finished steps. */
 function NoticeLine({ notice }: { notice: ProgressNotice }) {
   const [now, setNow] = useState(() => Date.now());
@@ -169,7 +169,16 @@ function NoticeLine({ notice }: { notice: ProgressNotice }) {
   );
 }
 
-export function MiniBar({ percent, status, label }: { percent: number; status: string; label: string }) {
+/** A compact bar for lists. */
+export function MiniBar({
+  percent,
+  status,
+  label,
+}: {
+  percent: number;
+  status: AnalysisStatus;
+  label: string;
+}) {
   const p = Math.round(percent);
   return (
     <div className="mini">

@@ -1,4 +1,6 @@
-const LABELS: Record<string, string> = {
+import type { AnalysisStatus } from '@revmemo/contracts';
+
+const LABELS: Record<AnalysisStatus, string> = {
   queued: 'Queued',
   running: 'Running',
   completed: 'Completed',
@@ -6,10 +8,10 @@ const LABELS: Record<string, string> = {
   canceled: 'Canceled',
 };
 
-export function StatusBadge({ status }: { status: string }) {
+export function StatusBadge({ status }: { status: AnalysisStatus }) {
   return (
     <span className={`badge badge-${status}`} data-testid="status">
-      {LABELS[status] ?? status}
+      {LABELS[status]}
     </span>
   );
 }

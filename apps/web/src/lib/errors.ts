@@ -8,7 +8,7 @@ export interface UserError {
   appError: AppErrorData | null;
 }
 
-export function appErrorOf(err: unknown): AppErrorData | null {
+function appErrorOf(err: unknown): AppErrorData | null {
   const data = (err as { data?: { appError?: AppErrorData | null } } | null)?.data;
   return data?.appError ?? null;
 }

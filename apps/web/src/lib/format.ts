@@ -5,11 +5,7 @@ export function credits(n: number | null | undefined): string {
   return `${nf.format(n)} ${Math.abs(n) === 1 ? 'credit' : 'credits'}`;
 }
 
-export function bytes(n: number): string {
-  if (n >= 1024 * 1024) return `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} B`;
-}
+export { formatBytes as bytes } from '@revmemo/format';
 
 const dateFmt = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
 export function dateTime(iso: string | null | undefined): string {

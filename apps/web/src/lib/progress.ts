@@ -16,7 +16,7 @@ interface Stored {
 const storageKey = (analysisId: string) => `revmemo:progress:${analysisId}`;
 
 /** localStorage, so another tab (or the page reopened after closing it) resumes where this one was. */
-export function readStored(analysisId: string): Stored | null {
+function readStored(analysisId: string): Stored | null {
   try {
     const raw = window.localStorage.getItem(storageKey(analysisId));
     return raw ? (JSON.parse(raw) as Stored) : null;
@@ -44,10 +44,13 @@ export interface ProgressState {
 const MAX_RETRY_MS = 10_000;
 
 /**
- * Follows `analysis.progress` and keeps following it: the SSE link reconnects by itself after
- * short drops (sending Last-Event-ID); when the EventSource gives up, or the stream ends without a
- * terminal event (server restart, max duration), this resubscribes with the stored last id. Going
- * back online reconnects at once instead of waiting for the next retry.
+ * Follows `analysis.progress` and keeps following it. Event ids are opaque here: the server sends
+ * only events after the id a subscription resumes from, in stream order (docs/progress-transport.md),
+ * so every event received is newer than the one held and is applied as it comes.
+ * The SSE link reconnects by itself after short drops (sending Last-Event-ID); when the EventSource
+ * gives up, or the stream ends without a terminal event (server restart, max duration), this
+ * resubscribes with the stored last id. Going back online reconnects at once instead of waiting for
+ * the next retry.
  */
 export function useAnalysisProgress(
   analysisId: string | null,
@@ -82,8 +85,6 @@ export function useAnalysisProgress(
       );
 
     const apply = (id: string | null, event: ProgressEvent) => {
-      // A replayed event (at or before the one we hold) must not move the bar backwards.
-      if (id && current?.id && compareIds(id, current.id) <= 0 && !isTerminalEvent(event)) return;
       const stages = current?.stages ? [...current.stages] : [];
       if (stages[stages.length - 1] !== event.stage) stages.push(event.stage);
       current = { id: id ?? current?.id ?? null, event, stages };
@@ -187,13 +188,4 @@ function initialState(analysisId: string | null): ProgressState {
     lastEventId: stored?.id ?? null,
     error: null,
   };
-}
-
-/** Orders Redis stream ids ("ms-seq"); ids in another format compare as newer. */
-export function compareIds(a: string, b: string): number {
-  const pa = /^(\d+)-(\d+)$/.exec(a);
-  const pb = /^(\d+)-(\d+)$/.exec(b);
-  if (!pa || !pb) return 1;
-  const ms = Number(pa[1]) - Number(pb[1]);
-  return ms !== 0 ? Math.sign(ms) : Math.sign(Number(pa[2]) - Number(pb[2]));
 }

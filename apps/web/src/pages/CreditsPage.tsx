@@ -1,3 +1,4 @@
+import type { RouterOutputs } from '@revmemo/api';
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { userErrorFrom } from '../lib/errors';
@@ -5,7 +6,9 @@ import { credits, dateTime, nf, usd } from '../lib/format';
 import { Link, useLocation } from '../lib/router';
 import { queryClient, trpc } from '../lib/trpc';
 
-const REASONS: Record<string, string> = {
+type LedgerReason = RouterOutputs['credits']['history']['items'][number]['reason'];
+
+const REASONS: Record<LedgerReason, string> = {
   purchase: 'Purchase',
   analysis_charge: 'Analysis',
   adjustment: 'Adjustment',
@@ -161,7 +164,7 @@ export function CreditsPage() {
               {rows.map((t) => (
                 <tr key={t.id} data-reason={t.reason}>
                   <td data-label="Date">{dateTime(t.createdAt)}</td>
-                  <td data-label="Type">{REASONS[t.reason] ?? t.reason}</td>
+                  <td data-label="Type">{REASONS[t.reason]}</td>
                   <td data-label="Description">{t.description ?? '—'}</td>
                   <td data-label="Amount" className={`num ${t.amount < 0 ? 'negative' : 'positive'}`}>
                     {t.amount > 0 ? '+' : ''}

@@ -1,3 +1,4 @@
+import type { RouterOutputs } from '@revmemo/api';
 import { isTerminal } from '@revmemo/contracts';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { MiniBar, stageLabel } from '../components/ProgressPanel';
@@ -11,16 +12,7 @@ import { queryClient, trpc } from '../lib/trpc';
 /** Browsers allow ~6 connections per origin over HTTP/1.1: only the first few running rows stream. */
 const MAX_LIVE_ROWS = 3;
 
-type Item = {
-  analysisId: string;
-  status: string;
-  fileNames: string[];
-  quotedCredits: number;
-  finalChargedCredits: number | null;
-  startedAt: string;
-  completedAt: string | null;
-  progress: { stage: string; percent: number; status: string };
-};
+type Item = RouterOutputs['analysis']['list']['items'][number];
 
 export function HistoryPage() {
   const list = useInfiniteQuery(
@@ -82,7 +74,7 @@ export function HistoryPage() {
               {items.map((item) => {
                 const streaming = !isTerminal(item.status) && live < MAX_LIVE_ROWS;
                 if (streaming) live++;
-                return <Row key={item.analysisId} item={item as Item} streaming={streaming} />;
+                return <Row key={item.analysisId} item={item} streaming={streaming} />;
               })}
             </tbody>
           </table>
@@ -113,8 +105,8 @@ function Row({ item, streaming }: { item: Item; streaming: boolean }) {
     },
   });
   const ev = streaming && progress.event ? progress.event : item.progress;
-  const status = isTerminal(item.status as never) ? item.status : (ev.status ?? item.status);
-  const running = !isTerminal(status as never);
+  const status = isTerminal(item.status) ? item.status : ev.status;
+  const running = !isTerminal(status);
   const charged =
     status === 'completed'
       ? credits(item.finalChargedCredits ?? item.quotedCredits)
@@ -135,7 +127,7 @@ function Row({ item, streaming }: { item: Item; streaming: boolean }) {
               status={status}
               label={`Progress of ${item.fileNames.join(', ')}`}
             />
-            <span className="history-stage">{stageLabel(ev.stage as never)}</span>
+            <span className="history-stage">{stageLabel(ev.stage)}</span>
           </div>
         )}
       </td>

@@ -11,6 +11,7 @@ import {
   priceForWords,
   TooManyWordsError,
 } from '@revmemo/engine';
+import { formatBytes } from '@revmemo/format';
 import { TRPCError } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
@@ -135,8 +136,4 @@ function toQuoteError(err: unknown): unknown {
     });
   }
   return err;
-}
-
-export function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${Math.round((n / 1024 / 1024) * 10) / 10} MB` : `${Math.round(n / 1024)} KB`;
 }

@@ -1,6 +1,13 @@
 /**
  * `pnpm dev`: start what the environment lacks (devstack), then the server and the worker as
- * separate processes, as in production. Ctrl-C (or SIGTERM) stops all of it, children first.
+ * separate processes, as in production. Ctrl-C (or SIGTERM) stops all of it, children first, and
+ * exits 0 when everything stopped cleanly (1 naming what did not).
+ *
+ * package.json runs this file with `exec`, so pnpm's child is this process rather than a shell: a
+ * shell dies of the terminal's SIGINT at once, and pnpm would report "Command failed" while this
+ * process was still stopping things. The stores run in their own process group (devstack), so the
+ * terminal's SIGINT reaches only the server, the worker and the web watcher; the stores are stopped
+ * after them.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -69,6 +76,8 @@ async function main() {
     NODE_ENV: env.NODE_ENV ?? 'development',
   };
   const children = new Map<string, ChildProcess>();
+  /** Children that ended other than cleanly (an exit code other than 0, or killed). */
+  const unclean: string[] = [];
   let stopping = false;
 
   const shutdown = async (code: number) => {
@@ -76,7 +85,16 @@ async function main() {
     stopping = true;
     process.stdout.write('revmemo dev: stopping…\n');
     await Promise.all([...children.values()].map((c) => stopChild(c, 15_000)));
-    await stack.stop();
+    try {
+      await stack.stop();
+    } catch (err) {
+      const causes = err instanceof AggregateError ? err.errors : [err];
+      for (const cause of causes) unclean.push(cause instanceof Error ? cause.message : String(cause));
+    }
+    if (unclean.length > 0) {
+      process.stderr.write(`revmemo dev: stopped, not cleanly: ${unclean.join('; ')}\n`);
+      process.exit(1);
+    }
     process.stdout.write('revmemo dev: stopped\n');
     process.exit(code);
   };
@@ -94,6 +112,9 @@ async function main() {
     prefixed(name, child);
     child.on('exit', (code, signal) => {
       children.delete(name);
+      // The terminal's SIGINT or our SIGTERM ending a process that does not handle it is a clean stop.
+      const stoppedBySignal = signal === 'SIGINT' || signal === 'SIGTERM';
+      if (code !== 0 && !stoppedBySignal) unclean.push(`${name} exited (${signal ?? code})`);
       if (!stopping) {
         process.stderr.write(`revmemo dev: ${name} exited (${signal ?? code}); stopping the rest\n`);
         void shutdown(1);

@@ -1,0 +1,11 @@
+/**
+ * How quantities read to a person, the same in server messages and in the browser. No dependencies
+ * and no Node APIs: the web app bundles this package (it imports only types from api and contracts).
+ */
+
+/** 512 -> "512 B", 2048 -> "2 KB", 10485760 -> "10 MB" (1 KB = 1024 bytes). */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} B`;
+}
