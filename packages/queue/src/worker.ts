@@ -1,5 +1,6 @@
 import type { AnalysisJobData } from '@revmemo/contracts';
 import { type ConnectionOptions, type Processor, Worker } from 'bullmq';
+import { type HealthLog, watchRedisHealth } from './health';
 import { ANALYSIS_QUEUE, type AnalysisJobName } from './jobs';
 
 export type AnalysisProcessor = Processor<AnalysisJobData, unknown, AnalysisJobName>;
@@ -19,8 +20,10 @@ export function createAnalysisWorker(opts: {
   stalledIntervalMs: number;
   processor: AnalysisProcessor;
   autorun?: boolean;
+  /** Where Redis outages are reported (one line down, one line back); see watchRedisHealth. */
+  log?: HealthLog;
 }): AnalysisWorker {
-  return new Worker<AnalysisJobData, unknown, AnalysisJobName>(ANALYSIS_QUEUE, opts.processor, {
+  const worker = new Worker<AnalysisJobData, unknown, AnalysisJobName>(ANALYSIS_QUEUE, opts.processor, {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: opts.concurrency,
@@ -29,4 +32,6 @@ export function createAnalysisWorker(opts: {
     maxStalledCount: 2,
     autorun: opts.autorun ?? true,
   });
+  if (opts.log) watchRedisHealth(worker, opts.log, 'worker');
+  return worker;
 }
