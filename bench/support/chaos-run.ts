@@ -125,7 +125,7 @@ export function killEverything() {
  * The tests' spawning code (spawnApp), with a startup timeout that suits a loaded machine, and a
  * child that is killed when it does not come up in time rather than left behind.
  */
-async function boot(
+export async function boot(
   kind: 'server' | 'worker',
   env: Record<string, string>,
   port?: string,
@@ -466,9 +466,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     const chaosErrors: string[] = [];
     const killWorkers = (async () => {
-      while (Date.now() < chaosEnd && chaos.workerKills < opts.maxWorkerKills) {
+      // A finite kill count is reached even when restarts are slow (bounded by three chaos phases).
+      const killUntil = Number.isFinite(opts.maxWorkerKills) ? chaosStart + 3 * opts.durationMs : chaosEnd;
+      while (Date.now() < killUntil && chaos.workerKills < opts.maxWorkerKills) {
         await sleep(between(opts.killEveryMs[0], opts.killEveryMs[1]));
-        if (Date.now() >= chaosEnd) break;
+        if (Date.now() >= killUntil) break;
         const alive = workers.map((w, i) => ({ w, i })).filter((x) => x.w);
         if (alive.length === 0) continue;
         const pick = alive[Math.floor(Math.random() * alive.length)] as { w: AppProcess; i: number };

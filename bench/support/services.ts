@@ -13,6 +13,9 @@ export interface RestartableService {
   port: number;
   /** Stops the server cleanly, keeps it down for `downMs`, starts it again on the same port. */
   restart(downMs: number): Promise<void>;
+  /** The two halves of restart(), for a test that acts while the server is down. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +65,10 @@ export async function startRestartableRedis(dir: string): Promise<RestartableSer
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    down: async () => {
+      if (child) await stopChild(child, 10_000);
+    },
+    up: start,
     async restart(downMs) {
       if (child) await stopChild(child, 10_000);
       await sleep(downMs);
@@ -85,6 +92,7 @@ export async function startRestartablePostgres(
   const pg = await startPostgres({ dataDir, database, ephemeral: false });
   const port = Number(new URL(pg.url).port);
   let own: ChildProcess | undefined;
+  let stopped: { cmdline: string[]; uid: number; gid: number } | undefined;
 
   const postmaster = async () => {
     const pid = Number((await readFile(`${dataDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
@@ -106,22 +114,33 @@ export async function startRestartablePostgres(
     throw new Error(`postgres ${pid} did not stop`);
   };
 
-  return {
+  const service: RestartableService & { adminUrl: string } = {
     url: pg.url,
     adminUrl: pg.adminUrl,
     port,
-    async restart(downMs) {
-      const { pid, cmdline, uid, gid } = await postmaster();
-      process.kill(pid, 'SIGINT');
-      await waitGone(pid);
-      await sleep(downMs);
+    async down() {
+      const pm = await postmaster();
+      stopped = pm;
+      process.kill(pm.pid, 'SIGINT');
+      await waitGone(pm.pid);
+    },
+    async up() {
+      if (!stopped) return;
+      const { cmdline, uid, gid } = stopped;
+      stopped = undefined;
       const [bin, ...args] = cmdline as [string, ...string[]];
       own = spawn(bin, args, { stdio: 'ignore', uid, gid });
       await waitForPort(port, own, 'postgres');
       // Listening is not yet accepting: wait for the end of crash-free startup.
       await sleep(300);
     },
+    async restart(downMs) {
+      await service.down();
+      await sleep(downMs);
+      await service.up();
+    },
     async stop() {
+      if (stopped) return; // already down
       if (!own) return pg.stop();
       const child = own;
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -131,4 +150,5 @@ export async function startRestartablePostgres(
       });
     },
   };
+  return service;
 }
