@@ -1,7 +1,17 @@
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import { type ApiDeps, type AppRouter, appRouter, createContext, toFetchHeaders } from '@revmemo/api';
+import {
+  type ApiDeps,
+  type AppRouter,
+  appRouter,
+  createContext,
+  isDependencyUnavailable,
+  RETRY_AFTER_SECONDS,
+  SERVICE_UNAVAILABLE_MESSAGE,
+  toFetchHeaders,
+} from '@revmemo/api';
+import { TRPCError } from '@trpc/server';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
@@ -42,7 +52,18 @@ export async function buildServer({
   });
 
   // Unexpected errors are logged with a request id; the client gets the id, never the internals.
+  // PostgreSQL or Redis unreachable (a restart): 503 with Retry-After, which clients retry by themselves.
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    if ((err instanceof TRPCError && err.code === 'SERVICE_UNAVAILABLE') || isDependencyUnavailable(err)) {
+      deps.log.warn(
+        { reqId: request.id, url: request.url, err_message: dependencyMessage(err) },
+        'request answered 503: a dependency is unreachable',
+      );
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ error: { code: 'SERVICE_UNAVAILABLE', message: SERVICE_UNAVAILABLE_MESSAGE } });
+    }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) {
       deps.log.error({ err, reqId: request.id, url: request.url }, 'request failed');
@@ -74,6 +95,17 @@ export async function buildServer({
       onError({ path, error }) {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           deps.log.error({ path, err: error.cause ?? error }, 'tRPC internal error');
+        else if (error.code === 'SERVICE_UNAVAILABLE')
+          deps.log.warn(
+            { path, err_message: dependencyMessage(error) },
+            'tRPC call answered 503: a dependency is unreachable',
+          );
+      },
+      // SERVICE_UNAVAILABLE is HTTP 503; Retry-After tells clients (and proxies) when to try again.
+      responseMeta({ errors }) {
+        return errors.some((e) => e.code === 'SERVICE_UNAVAILABLE')
+          ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
+          : {};
       },
     },
   } satisfies FastifyTRPCPluginOptions<AppRouter>);
@@ -81,6 +113,14 @@ export async function buildServer({
   await app.register(webRoutes, { distDir: webDistDir });
 
   return app;
+}
+
+/** The driver's own words (ECONNREFUSED, CONNECTION_ENDED, …), innermost first. */
+function dependencyMessage(err: unknown): string {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && (e as { cause?: unknown })?.cause; i++) e = (e as { cause?: unknown }).cause;
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  return [code, message].filter((x) => typeof x === 'string' && x).join(': ') || String(e);
 }
 
 /** A hop count trusts that many proxies in front of us; addresses and booleans pass through. */

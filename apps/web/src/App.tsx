@@ -1,5 +1,5 @@
 import { type ReactNode, useEffect } from 'react';
-import { Layout, SimulatedBanner } from './components/Layout';
+import { Layout, ReconnectingBanner, SimulatedBanner } from './components/Layout';
 import { authClient } from './lib/auth';
 import { matchPath, navigate, useLocation } from './lib/router';
 import { AnalysisPage } from './pages/AnalysisPage';
@@ -45,6 +45,7 @@ export function App() {
     return (
       <div className="auth-shell">
         <SimulatedBanner />
+        <ReconnectingBanner />
         <AuthPage mode={pathname === '/sign-up' ? 'sign-up' : 'sign-in'} />
       </div>
     );

@@ -8,12 +8,32 @@ import { drizzleAdapter } from 'better-auth/adapters/drizzle';
  * Better Auth: email + password, httpOnly cookie sessions, stored through the Drizzle adapter in
  * our own schema. New users get SIGNUP_CREDITS as one `adjustment` ledger entry.
  */
-export function createAuth(config: Config, db: Db) {
+/** Better Auth prints to the console by default; the service logs only through pino. */
+export interface AuthLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export function createAuth(config: Config, db: Db, log?: AuthLog) {
   const secure = config.http.websiteUrl.startsWith('https://');
   return betterAuth({
     appName: 'Revmemo',
     secret: config.auth.secret,
     baseURL: config.http.websiteUrl,
+    ...(log
+      ? {
+          logger: {
+            log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, ...args: unknown[]) => {
+              const err = args.find((a) => a instanceof Error);
+              const fields = { component: 'auth', ...(err ? { err } : {}) };
+              if (level === 'error') log.error(fields, message);
+              else if (level === 'warn') log.warn(fields, message);
+              else if (level === 'info') log.info(fields, message);
+            },
+          },
+        }
+      : {}),
     basePath: '/api/auth',
     trustedOrigins: [config.http.websiteUrl],
     database: drizzleAdapter(db, {

@@ -1,5 +1,6 @@
 import { getUserById } from '@revmemo/db';
 import type { ApiDeps } from './deps';
+import { isDependencyUnavailable, serviceUnavailable } from './errors';
 
 export interface SessionUser {
   id: string;
@@ -13,8 +14,20 @@ export interface Context {
   user: SessionUser | null;
 }
 
-/** Resolves the caller from an API key (`x-api-key`, for integrations) or the Better Auth session cookie. */
+/**
+ * Resolves the caller from an API key (`x-api-key`, for integrations) or the Better Auth session
+ * cookie. The lookup needs PostgreSQL: while it is unreachable this throws SERVICE_UNAVAILABLE (503).
+ */
 export async function createContext(deps: ApiDeps, headers: Headers): Promise<Context> {
+  try {
+    return await resolveContext(deps, headers);
+  } catch (err) {
+    if (isDependencyUnavailable(err)) throw serviceUnavailable(err);
+    throw err;
+  }
+}
+
+async function resolveContext(deps: ApiDeps, headers: Headers): Promise<Context> {
   const key = headers.get('x-api-key');
   if (key) return { deps, user: await userFromApiKey(deps, key) };
   const session = await deps.auth.api.getSession({ headers });

@@ -8,6 +8,7 @@ import {
   createRedisConnection,
   type ProgressHub,
   type ProgressPublisher,
+  watchRedisHealth,
   workerHeartbeatKeys,
 } from '@revmemo/queue';
 import Stripe from 'stripe';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   metrics?: ApiMetrics;
   /** Probes for /readyz: each check true when healthy. */
   ping(): Promise<Readiness>;
+  /** PostgreSQL answers `select 1` within 1.5 s (tells a 503 from a 500 where the error is hidden). */
+  postgresReachable(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -74,23 +77,32 @@ function createStripeClient(config: Config): Stripe | null {
 export function createApiDeps(config: Config, log: Logger, opts: { metrics?: ApiMetrics } = {}): ApiDeps {
   const database = createDb(config.databaseUrl, { max: 20 });
   const commands = createRedisConnection(config.redisUrl);
+  // Every Redis object reports an outage as one line down and one line back (never raw to the console).
+  watchRedisHealth(commands, log, 'connection');
   const queue = createAnalysisQueue({
     connection: commands,
     prefix: config.queue.prefix,
     eventsMaxLen: config.queue.eventsMaxLen,
   });
+  watchRedisHealth(queue, log, 'queue');
   const publisher = createProgressPublisher({
     connection: commands,
     prefix: config.queue.prefix,
     eventsMaxLen: config.queue.eventsMaxLen,
+    log,
   });
   // The hub duplicates `commands` for its one blocking reader, shared by every subscriber here.
-  const hub = createProgressHub({ connection: commands, prefix: config.queue.prefix });
+  const hub = createProgressHub({
+    connection: commands,
+    prefix: config.queue.prefix,
+    log,
+    onError: (err) => log.error({ err }, 'progress reader error'),
+  });
   const stripe = createStripeClient(config);
   return {
     config,
     db: database.db,
-    auth: createAuth(config, database.db),
+    auth: createAuth(config, database.db, log),
     queue,
     publisher,
     hub,
@@ -118,6 +130,11 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
       ]);
       return { postgres, redis, migrations, workers };
     },
+    postgresReachable: () =>
+      withTimeout(database.sql`select 1`, 1_500, 'postgres ping').then(
+        () => true,
+        () => false,
+      ),
     async close() {
       await hub.close();
       await publisher.close();

@@ -1,4 +1,5 @@
 import type { AppErrorData } from '@revmemo/contracts';
+import { isRedisConnectionError } from '@revmemo/queue';
 import { TRPCError } from '@trpc/server';
 
 type Code = ConstructorParameters<typeof TRPCError>[0]['code'];
@@ -16,4 +17,42 @@ export class AppError extends Error {
 
 export function appError(code: Code, message: string, data: AppErrorData): TRPCError {
   return new TRPCError({ code, message, cause: new AppError(data, message) });
+}
+
+/** postgres.js's own codes for a connection it could not open or lost. */
+const POSTGRES_CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+
+/**
+ * True when `err` (or anything in its cause chain: Drizzle and Better Auth wrap driver errors) says
+ * PostgreSQL or Redis cannot be reached right now: refused or dropped connections, a server shutting
+ * down or starting up (SQLSTATE 57P01-57P03, class 08), Redis connection errors. Such a request
+ * would succeed a few seconds later, so it is answered 503, not 500.
+ */
+export function isDependencyUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (POSTGRES_CONNECTION_CODES.has(code)) return true;
+      if (/^57P0[123]$/.test(code) || /^08\d{3}$/.test(code) || code === '08P01') return true;
+    }
+    if (isRedisConnectionError(e)) return true;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.some(isDependencyUnavailable)) return true;
+  }
+  return false;
+}
+
+/** Seconds a client should wait before retrying a 503 (the header and the message agree). */
+export const RETRY_AFTER_SECONDS = 3;
+
+export const SERVICE_UNAVAILABLE_MESSAGE =
+  'The service is briefly unavailable (a database is restarting); please try again in a few seconds.';
+
+export function serviceUnavailable(cause: unknown): TRPCError {
+  return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: SERVICE_UNAVAILABLE_MESSAGE, cause });
 }

@@ -8,7 +8,12 @@ export {
   type Logger,
   type Readiness,
 } from './deps';
-export { AppError } from './errors';
+export {
+  AppError,
+  isDependencyUnavailable,
+  RETRY_AFTER_SECONDS,
+  SERVICE_UNAVAILABLE_MESSAGE,
+} from './errors';
 export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';
 export { createQuoteService, type UploadedFile } from './services/quote.service';
 export { handleStripeWebhook, type WebhookResult } from './services/stripe-webhook';

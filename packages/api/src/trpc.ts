@@ -1,7 +1,7 @@
 import type { AppErrorData } from '@revmemo/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Context } from './context';
-import { AppError } from './errors';
+import { AppError, isDependencyUnavailable, serviceUnavailable } from './errors';
 
 const t = initTRPC.context<Context>().create({
   sse: {
@@ -24,10 +24,22 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const createTRPCRouter = t.router;
-export const publicProcedure = t.procedure;
+
+/**
+ * A call that failed because PostgreSQL or Redis is unreachable (a restart, a failover) answers
+ * SERVICE_UNAVAILABLE (HTTP 503 with Retry-After, see apps/server) instead of a 500: clients retry it.
+ */
+const unavailableIsRetryable = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR' && isDependencyUnavailable(result.error))
+    throw serviceUnavailable(result.error.cause ?? result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(unavailableIsRetryable);
 
 /** Narrows ctx.user to a signed-in user; anonymous calls get UNAUTHORIZED. */
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first.' });
   return next({ ctx: { ...ctx, user: ctx.user } });
 });

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { ProgressEvent } from '@revmemo/contracts';
 import { QueueEvents, type QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { type HealthLog, watchRedisHealth } from './health';
 import { ANALYSIS_QUEUE } from './jobs';
 import { decodeProgress, eventsStreamKey, fieldsToObject, PROGRESS_EVENT_NAME } from './progress-events';
 import { compareStreamIds, isStreamId, STREAM_START } from './stream-ids';
@@ -49,6 +50,8 @@ export function createProgressHub(opts: {
   connection: Redis;
   prefix: string;
   onError?: (err: unknown) => void;
+  /** Where Redis outages of the shared reader are reported (one line down, one line back). */
+  log?: HealthLog;
 }): ProgressHub {
   const redis = opts.connection;
   const key = eventsStreamKey(opts.prefix);
@@ -89,7 +92,9 @@ export function createProgressHub(opts: {
       autorun: false,
       lastEventId: from,
     });
-    reader.on('error', onError);
+    // Connection trouble goes to the process's Redis health line; anything else to onError.
+    if (opts.log) watchRedisHealth(reader, opts.log, 'progress-reader');
+    else reader.on('error', onError);
     reader.on<ProgressListenerMap, typeof PROGRESS_EVENT_NAME>(PROGRESS_EVENT_NAME, dispatch);
     reader.run().catch((err: unknown) => {
       if (!closing.signal.aborted) onError(err);

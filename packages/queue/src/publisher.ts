@@ -1,5 +1,6 @@
 import type { ProgressEvent } from '@revmemo/contracts';
 import { type ConnectionOptions, QueueEventsProducer } from 'bullmq';
+import { type HealthLog, watchRedisHealth } from './health';
 import { ANALYSIS_QUEUE } from './jobs';
 import { encodeProgress } from './progress-events';
 
@@ -16,11 +17,16 @@ export function createProgressPublisher(opts: {
   connection: ConnectionOptions;
   prefix: string;
   eventsMaxLen?: number;
+  /** Where Redis outages are reported (one line down, one line back); see watchRedisHealth. */
+  log?: HealthLog;
 }): ProgressPublisher {
   const producer = new QueueEventsProducer(ANALYSIS_QUEUE, {
     connection: opts.connection,
     prefix: opts.prefix,
   });
+  // Without a listener BullMQ prints its connection errors raw to the console.
+  if (opts.log) watchRedisHealth(producer, opts.log, 'progress-publisher');
+  else producer.on('error', () => undefined);
   const maxLen = opts.eventsMaxLen ?? DEFAULT_EVENTS_MAX_LEN;
   return {
     async publish(event) {

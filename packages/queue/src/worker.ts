@@ -1,5 +1,6 @@
 import type { AnalysisJobData } from '@revmemo/contracts';
 import { type ConnectionOptions, type Processor, Worker } from 'bullmq';
+import { type HealthLog, watchRedisHealth } from './health';
 import { ANALYSIS_QUEUE, type AnalysisJobName } from './jobs';
 
 export type AnalysisProcessor = Processor<AnalysisJobData, unknown, AnalysisJobName>;
@@ -21,8 +22,10 @@ export function createAnalysisWorker(opts: {
   /** Stalls after which BullMQ fails the job by itself; keep it above the handler's poison rule. */
   maxStalledCount?: number;
   autorun?: boolean;
+  /** Where Redis outages are reported (one line down, one line back); see watchRedisHealth. */
+  log?: HealthLog;
 }): AnalysisWorker {
-  return new Worker<AnalysisJobData, unknown, AnalysisJobName>(ANALYSIS_QUEUE, opts.processor, {
+  const worker = new Worker<AnalysisJobData, unknown, AnalysisJobName>(ANALYSIS_QUEUE, opts.processor, {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: opts.concurrency,
@@ -31,4 +34,6 @@ export function createAnalysisWorker(opts: {
     maxStalledCount: opts.maxStalledCount ?? 50,
     autorun: opts.autorun ?? true,
   });
+  if (opts.log) watchRedisHealth(worker, opts.log, 'worker');
+  return worker;
 }

@@ -9,6 +9,7 @@ import {
   createProgressPublisher,
   createRedisConnection,
   type ProgressPublisher,
+  watchRedisHealth,
 } from '@revmemo/queue';
 import type { Registry } from 'prom-client';
 import { releaseFailedJob } from './failed-jobs';
@@ -51,9 +52,11 @@ export async function startAnalysisRuntime(
   const redis = createRedisConnection(config.redisUrl, {
     name: `${prefix}:${host}:${hostname()}:${process.pid}`,
   });
+  watchRedisHealth(redis, log, 'connection');
   const queue = createAnalysisQueue({ connection: redis, prefix, eventsMaxLen: config.queue.eventsMaxLen });
+  watchRedisHealth(queue, log, 'queue');
   const publisher = counted(
-    createProgressPublisher({ connection: redis, prefix, eventsMaxLen: config.queue.eventsMaxLen }),
+    createProgressPublisher({ connection: redis, prefix, eventsMaxLen: config.queue.eventsMaxLen, log }),
     metrics,
   );
   const stopping = new AbortController();
@@ -69,6 +72,7 @@ export async function startAnalysisRuntime(
     // (POISON_STALLS); a run that gets further each time may die once per step and still finish.
     maxStalledCount: (STEPS.length + 2) * config.queue.poisonStalls,
     autorun: false,
+    log,
     processor: createAnalysisProcessor({
       db: database.db,
       publisher,
@@ -94,7 +98,6 @@ export async function startAnalysisRuntime(
       log.error({ err: e, analysis_id: job?.id, job_id: job?.id }, 'failed-job handler error'),
     );
   });
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
 
   const sweeper = createSweeper({
     db: database.db,

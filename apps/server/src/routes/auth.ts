@@ -1,4 +1,4 @@
-import { type ApiDeps, toFetchHeaders } from '@revmemo/api';
+import { type ApiDeps, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE, toFetchHeaders } from '@revmemo/api';
 import type { FastifyPluginAsync } from 'fastify';
 
 /** Better Auth speaks Fetch: translate the Fastify request in and the Response back out. */
@@ -19,6 +19,14 @@ export const authRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { d
       // Better Auth rate-limits by X-Forwarded-For; hand it the address Fastify trusts (TRUST_PROXY).
       headers.set('x-forwarded-for', request.ip);
       const response = await deps.auth.handler(new Request(url, { method: request.method, headers, body }));
+      // Better Auth turns a database error into a plain 500; while PostgreSQL is unreachable (a
+      // restart) that is a 503 the browser retries, like every other API call.
+      if (response.status >= 500 && !(await deps.postgresReachable())) {
+        return reply
+          .code(503)
+          .header('retry-after', String(RETRY_AFTER_SECONDS))
+          .send({ error: { code: 'SERVICE_UNAVAILABLE', message: SERVICE_UNAVAILABLE_MESSAGE } });
+      }
       reply.status(response.status);
       response.headers.forEach((value, key) => {
         if (key !== 'set-cookie') reply.header(key, value);

@@ -55,7 +55,7 @@ export const quoteRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { 
       try {
         return await createQuoteService(deps).quoteFiles(ctx.user.id, files, additionalContext);
       } catch (err) {
-        if (err instanceof TRPCError) {
+        if (err instanceof TRPCError && err.code !== 'SERVICE_UNAVAILABLE') {
           return reply.code(getHTTPStatusCodeFromError(err)).send({
             error: {
               code: err.code,

@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { authClient } from '../lib/auth';
 import { credits } from '../lib/format';
 import { Link, navigate, useLocation } from '../lib/router';
-import { queryClient, trpc } from '../lib/trpc';
+import { queryClient, trpc, useReconnecting } from '../lib/trpc';
 
 const NAV = [
   { to: '/', label: 'New analysis' },
@@ -18,6 +18,18 @@ export function SimulatedBanner() {
     <div className="banner" role="note" data-testid="simulated-banner">
       <strong>Demo mode:</strong> no AI provider is configured, so memos come from a simulated model and are
       not real accounting advice.
+    </div>
+  );
+}
+
+/** Shown while calls are being retried after a 503 (a database restarting): they go through by themselves. */
+export function ReconnectingBanner() {
+  const reconnecting = useReconnecting();
+  if (!reconnecting) return null;
+  return (
+    <div className="banner banner-reconnecting" role="status" data-testid="reconnecting-banner">
+      <span className="spinner" aria-hidden="true" /> Reconnecting… the service is briefly unavailable; your
+      request will go through by itself in a few seconds.
     </div>
   );
 }
@@ -41,6 +53,7 @@ export function Layout({ email, children }: { email: string; children: ReactNode
         Skip to content
       </a>
       <SimulatedBanner />
+      <ReconnectingBanner />
       <header className="topbar">
         <div className="topbar-inner">
           <Link to="/" className="brand" aria-label="Revmemo home">

@@ -41,7 +41,7 @@ export function createAnalysisService(deps: ApiDeps) {
       );
     } catch (err) {
       // The row is committed as `queued`; the worker's sweeper re-drives analyses with no job.
-      log.error({ err, analysisId }, 'enqueue failed; the sweeper will retry it');
+      log.error({ err, analysis_id: analysisId }, 'enqueue failed; the sweeper will retry it');
     }
   }
 
@@ -97,7 +97,7 @@ export function createAnalysisService(deps: ApiDeps) {
       await withTimeout(queue.remove(analysisId), 3_000, 'job removal').catch(() => 0); // an active job is locked; its worker stops itself
       // The cancel is committed; a follower that misses this event reads the final state from Postgres.
       await withTimeout(publisher.publish(eventFromStored(after)), 3_000, 'publish').catch((err: unknown) =>
-        log.warn({ err, analysisId }, 'cancel event not published'),
+        log.warn({ err, analysis_id: analysisId }, 'cancel event not published'),
       );
       return summaryOf(after);
     },
