@@ -1,7 +1,14 @@
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import { type ApiDeps, type AppRouter, appRouter, createContext, toFetchHeaders } from '@revmemo/api';
+import {
+  type ApiDeps,
+  type AppRouter,
+  appRouter,
+  createContext,
+  limitsOf,
+  toFetchHeaders,
+} from '@revmemo/api';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
@@ -55,8 +62,15 @@ export async function buildServer({
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await app.register(rateLimit, { global: false });
+  const limits = limitsOf(deps.config);
   await app.register(multipart, {
-    limits: { fileSize: deps.config.pricing.maxUploadBytes, files: 5, fields: 10, fieldSize: 100_000 },
+    limits: {
+      fileSize: limits.maxUploadBytes,
+      files: limits.maxFiles,
+      fields: 10,
+      // Bytes: UTF-8 takes up to 4 per character; the route checks the characters.
+      fieldSize: limits.maxContextChars * 4,
+    },
   });
 
   await app.register(healthRoutes, { deps });

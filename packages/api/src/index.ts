@@ -9,6 +9,13 @@ export {
   type Readiness,
 } from './deps';
 export { AppError } from './errors';
+export { extractionLimitsOf, limitsOf } from './limits';
 export { type AppRouter, appRouter } from './root';
-export { createQuoteService, type UploadedFile } from './services/quote.service';
+export {
+  checkContext,
+  cleanFilename,
+  createQuoteService,
+  tooManyFiles,
+  type UploadedFile,
+} from './services/quote.service';
 export { handleStripeWebhook, type WebhookResult } from './services/stripe-webhook';
