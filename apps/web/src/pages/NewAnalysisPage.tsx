@@ -8,9 +8,6 @@ import { queryClient, trpc } from '../lib/trpc';
 
 const ACCEPT =
   '.pdf,.docx,.txt,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,text/plain';
-const ALLOWED = ['pdf', 'docx', 'txt'];
-const MAX_FILES = 10;
-const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
 interface PickedFile {
   key: string;
@@ -26,9 +23,10 @@ const extension = (name: string) => name.toLowerCase().split('.').pop() ?? '';
 
 export function NewAnalysisPage() {
   const id = useId();
-  const info = useQuery(trpc.system.info.queryOptions(undefined, { staleTime: 60_000 }));
+  // Every limit comes from the server (system.limits), the same values it enforces.
+  const limitsQuery = useQuery(trpc.system.limits.queryOptions(undefined, { staleTime: 60_000 }));
   const balance = useQuery(trpc.credits.balance.queryOptions());
-  const maxBytes = info.data?.maxUploadBytes ?? DEFAULT_MAX_BYTES;
+  const limits = limitsQuery.data;
 
   const [files, setFiles] = useState<PickedFile[]>([]);
   const [context, setContext] = useState('');
@@ -52,18 +50,21 @@ export function NewAnalysisPage() {
   function addFiles(list: FileList | File[]) {
     const problems: string[] = [];
     const accepted: PickedFile[] = [];
+    if (!limits) return; // the picker is disabled until the limits are known
     for (const file of Array.from(list)) {
-      if (!ALLOWED.includes(extension(file.name)))
+      if (!limits.acceptedExtensions.includes(extension(file.name)))
         problems.push(`${file.name} is not a PDF, DOCX or TXT file.`);
-      else if (file.size > maxBytes)
-        problems.push(`${file.name} is ${bytes(file.size)}; the limit is ${bytes(maxBytes)} per file.`);
+      else if (file.size > limits.maxUploadBytes)
+        problems.push(
+          `${file.name} is ${bytes(file.size)}; the limit is ${bytes(limits.maxUploadBytes)} per file.`,
+        );
       else if (file.size === 0) problems.push(`${file.name} is empty.`);
       else accepted.push({ key: `${file.name}-${file.size}-${file.lastModified}-${Math.random()}`, file });
     }
-    const room = MAX_FILES - files.length;
+    const room = limits.maxFiles - files.length;
     if (accepted.length > room)
       problems.push(
-        `At most ${MAX_FILES} files per analysis; ${accepted.length - Math.max(room, 0)} not added.`,
+        `At most ${limits.maxFiles} files per analysis; ${accepted.length - Math.max(room, 0)} ${accepted.length - Math.max(room, 0) === 1 ? 'was' : 'were'} not added.`,
       );
     setRejected(problems);
     if (accepted.length > 0) {
@@ -105,7 +106,7 @@ export function NewAnalysisPage() {
         const err = body?.error;
         const fallback =
           res.status === 413
-            ? describeError({ code: 'FILE_TOO_LARGE', maxBytes }, undefined)
+            ? describeError({ code: 'FILE_TOO_LARGE', maxBytes: limits?.maxUploadBytes ?? 0 }, undefined)
             : describeError(null, `The server could not price the document (HTTP ${res.status}).`);
         setQuoteError(err ? describeError(err.appError ?? null, err.message) : fallback);
         return;
@@ -164,6 +165,7 @@ export function NewAnalysisPage() {
           className="visually-hidden file-input"
           type="file"
           multiple
+          disabled={!limits}
           accept={ACCEPT}
           aria-describedby={`${id}-file-hint`}
           onChange={(e) => {
@@ -202,7 +204,9 @@ export function NewAnalysisPage() {
             <strong>Drop files here</strong> or <span className="link-like">choose files</span>
           </span>
           <span className="hint" id={`${id}-file-hint`}>
-            PDF, DOCX or TXT · up to {bytes(maxBytes)} each · up to {MAX_FILES} files
+            {limits
+              ? `PDF, DOCX or TXT · up to ${bytes(limits.maxUploadBytes)} each · up to ${limits.maxFiles} files`
+              : 'Loading the upload limits…'}
           </span>
         </label>
 
@@ -248,7 +252,7 @@ export function NewAnalysisPage() {
           <textarea
             id={`${id}-context`}
             rows={3}
-            maxLength={20_000}
+            maxLength={limits?.maxContextChars}
             value={context}
             placeholder="E.g. the customer's history of paying late, side letters, how the implementation is usually delivered…"
             onChange={(e) => {
