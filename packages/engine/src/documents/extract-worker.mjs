@@ -18,6 +18,7 @@ import { getDocumentProxy } from 'unpdf';
 /** @param {Task} task */
 export default async function extract(task) {
   if (task.hook === 'hog') return hog();
+  if (task.hook === 'heap') return heap();
   try {
     if (task.kind === 'pdf') return await readPdf(task.data, task.limits);
     if (task.kind === 'docx') return await readDocx(task.data, task.limits);
@@ -41,10 +42,17 @@ class Limit extends Error {
  * never answers, so a test can watch the wall-clock limit cut it off and the memory come back.
  */
 function hog() {
+  // Plain arrays live on the thread's own V8 heap, which goes away with the thread.
   const held = [];
-  for (let i = 0; i < 200; i++) held.push(Buffer.alloc(1024 * 1024, i));
-  let n = 0;
-  for (;;) n += held[n % held.length][0] ?? 0;
+  for (let i = 0; i < 25; i++) held.push(new Array(1024 * 1024).fill(i + 0.5));
+  let sink = 0;
+  for (let i = 0; ; i++) sink ^= held[i % held.length].length + sink;
+}
+
+/** Test hook: fills the JS heap until the thread's memory limit ends it. */
+function heap() {
+  const held = [];
+  for (;;) held.push({ a: held.length, b: [held.length, held.length + 1], c: `s${held.length}` });
 }
 
 /** @param {Uint8Array} data @param {Limits} limits */

@@ -33,7 +33,7 @@ export type ExtractionResult =
 
 export interface Extractor {
   readonly limits: ExtractionLimits;
-  run(kind: ExtractionKind, data: Uint8Array, opts?: { hook?: 'hog' }): Promise<ExtractionResult>;
+  run(kind: ExtractionKind, data: Uint8Array, opts?: { hook?: 'hog' | 'heap' }): Promise<ExtractionResult>;
   /** Threads currently alive (idle ones included); for tests and metrics. */
   threads(): number;
   close(): Promise<void>;
@@ -81,7 +81,9 @@ export function createExtractor(limits: ExtractionLimits): Extractor {
         if (e.name === 'AbortError') return { ok: false, code: 'timeout', max: limits.timeoutMs };
         if (e.code === 'ERR_WORKER_OUT_OF_MEMORY')
           return { ok: false, code: 'out_of_memory', max: limits.memoryMb };
-        if (e.message === 'Task queue is at limit') return { ok: false, code: 'busy' };
+        // piscina: the queue is full (maxQueue > 0), or there is no queue and every thread is busy.
+        if (e.message === 'Task queue is at limit' || e.message?.startsWith('No task queue available'))
+          return { ok: false, code: 'busy' };
         throw err;
       }
     },
