@@ -51,7 +51,7 @@ export function normalizeFilename(raw: string): { name: string } | { error: stri
   const clean = segment.replace(LONE_SURROGATE, '\uFFFD').replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
   const chars = Array.from(clean);
   const dot = clean.lastIndexOf('.');
-  const ext = dot > 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
+  const ext = dot >= 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
   const stem = ext ? clean.slice(0, dot) : clean;
   if (stem.replace(/[.\s]/g, '') === '') {
     return {
