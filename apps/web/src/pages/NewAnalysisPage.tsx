@@ -1,4 +1,4 @@
-import type { AppErrorData, Quote } from '@revmemo/contracts';
+import type { AppErrorData, Limits, Quote } from '@revmemo/contracts';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type DragEvent, useId, useRef, useState } from 'react';
 import { describeError, type UserError, userErrorFrom } from '../lib/errors';
@@ -47,24 +47,32 @@ export function NewAnalysisPage() {
     setSubmitError(null);
   }
 
-  function addFiles(list: FileList | File[]) {
+  async function addFiles(list: FileList | File[]) {
+    const picked = Array.from(list);
     const problems: string[] = [];
     const accepted: PickedFile[] = [];
-    if (!limits) return; // the picker is disabled until the limits are known
-    for (const file of Array.from(list)) {
-      if (!limits.acceptedExtensions.includes(extension(file.name)))
+    // Files picked before the limits arrived wait for them: the page never guesses a limit.
+    let announced: Limits;
+    try {
+      announced = limitsQuery.data ?? (await queryClient.fetchQuery(trpc.system.limits.queryOptions()));
+    } catch (err) {
+      setRejected([`The upload limits could not be loaded: ${userErrorFrom(err).message}`]);
+      return;
+    }
+    for (const file of picked) {
+      if (!announced.acceptedExtensions.includes(extension(file.name)))
         problems.push(`${file.name} is not a PDF, DOCX or TXT file.`);
-      else if (file.size > limits.maxUploadBytes)
+      else if (file.size > announced.maxUploadBytes)
         problems.push(
-          `${file.name} is ${bytes(file.size)}; the limit is ${bytes(limits.maxUploadBytes)} per file.`,
+          `${file.name} is ${bytes(file.size)}; the limit is ${bytes(announced.maxUploadBytes)} per file.`,
         );
       else if (file.size === 0) problems.push(`${file.name} is empty.`);
       else accepted.push({ key: `${file.name}-${file.size}-${file.lastModified}-${Math.random()}`, file });
     }
-    const room = limits.maxFiles - files.length;
+    const room = announced.maxFiles - files.length;
     if (accepted.length > room)
       problems.push(
-        `At most ${limits.maxFiles} files per analysis; ${accepted.length - Math.max(room, 0)} ${accepted.length - Math.max(room, 0) === 1 ? 'was' : 'were'} not added.`,
+        `At most ${announced.maxFiles} files per analysis; ${accepted.length - Math.max(room, 0)} ${accepted.length - Math.max(room, 0) === 1 ? 'was' : 'were'} not added.`,
       );
     setRejected(problems);
     if (accepted.length > 0) {
@@ -82,7 +90,7 @@ export function NewAnalysisPage() {
   function onDrop(e: DragEvent) {
     e.preventDefault();
     setDragging(false);
-    if (e.dataTransfer.files.length > 0) addFiles(e.dataTransfer.files);
+    if (e.dataTransfer.files.length > 0) void addFiles(e.dataTransfer.files);
   }
 
   async function getQuote() {
@@ -165,11 +173,10 @@ export function NewAnalysisPage() {
           className="visually-hidden file-input"
           type="file"
           multiple
-          disabled={!limits}
           accept={ACCEPT}
           aria-describedby={`${id}-file-hint`}
           onChange={(e) => {
-            if (e.target.files) addFiles(e.target.files);
+            if (e.target.files) void addFiles(e.target.files);
             e.target.value = '';
           }}
         />
