@@ -3,7 +3,6 @@ import { createQuote } from '@revmemo/db';
 import {
   ContractTooLongError,
   checkTokenBudget,
-  countTokens,
   countWords,
   DOCUMENT_LIMIT_CODES,
   DocumentError,
@@ -53,9 +52,8 @@ export function createQuoteService(deps: ApiDeps) {
       // The same count as the model budget check, so the price follows what the model is sent.
       priceForWords(words, config.pricing); // too many words: refused before the (costlier) token count
       const modelText = `${documentText}\n${context}`;
-      const tokens = countTokens(modelText);
+      const tokens = checkTokenBudget(modelText, config.model.maxContextTokens);
       ({ credits, billableWords: wordCount } = priceForText({ words, tokens }, config.pricing));
-      checkTokenBudget(modelText, config.model.maxContextTokens);
     } catch (err) {
       throw toQuoteError(err);
     }
