@@ -23,7 +23,6 @@ const config: KnipConfig = {
         '@revmemo/api',
         '@trpc/client',
         '@trpc/server',
-        'bullmq',
         'eventsource',
         '@revmemo/server',
         '@revmemo/ops',

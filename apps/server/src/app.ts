@@ -7,6 +7,7 @@ import {
   appRouter,
   createContext,
   isDependencyUnavailable,
+  limitsOf,
   RETRY_AFTER_SECONDS,
   SERVICE_UNAVAILABLE_MESSAGE,
   toFetchHeaders,
@@ -76,8 +77,15 @@ export async function buildServer({
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await app.register(rateLimit, { global: false });
+  const limits = limitsOf(deps.config);
   await app.register(multipart, {
-    limits: { fileSize: deps.config.pricing.maxUploadBytes, files: 5, fields: 10, fieldSize: 100_000 },
+    limits: {
+      fileSize: limits.maxUploadBytes,
+      files: limits.maxFiles,
+      fields: 10,
+      // Bytes: UTF-8 takes up to 4 per character; the route checks the characters.
+      fieldSize: limits.maxContextChars * 4,
+    },
   });
 
   await app.register(healthRoutes, { deps });

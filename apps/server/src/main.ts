@@ -7,14 +7,19 @@
 
 import { createApiDeps } from '@revmemo/api';
 import { type Config, loadConfig } from '@revmemo/config';
-import { createDb, ensureSecret, migrate } from '@revmemo/db';
+import { createDb, ensureSecret, migrate, serializeError } from '@revmemo/db';
 import { type AnalysisRuntime, startAnalysisRuntime } from '@revmemo/runner';
 import pino from 'pino';
 import { buildServer } from './app';
 import { createServerMetrics } from './metrics';
 
 const config = loadConfig();
-const log = pino({ level: config.logLevel, base: { process: 'server' } });
+// Every error passes serializeError: database errors lose their query parameters (contract text).
+const log = pino({
+  level: config.logLevel,
+  base: { process: 'server' },
+  serializers: { err: serializeError, error: serializeError },
+});
 
 /**
  * AUTH_SECRET unset: one generated secret shared through PostgreSQL, so every web instance signs

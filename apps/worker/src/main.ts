@@ -3,6 +3,7 @@
  * stop fetching, let running jobs reach a stage boundary and hand themselves back, exit 0.
  */
 import { loadConfig } from '@revmemo/config';
+import { serializeError } from '@revmemo/db';
 import { ANALYSIS_QUEUE } from '@revmemo/queue';
 import { startAnalysisRuntime } from '@revmemo/runner';
 import pino from 'pino';
@@ -10,7 +11,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startMetricsServer } from './metrics-server';
 
 const config = loadConfig();
-const log = pino({ level: config.logLevel, base: { process: 'worker', pid: process.pid } });
+// Every error passes serializeError: database errors lose their query parameters (contract text, memos).
+const log = pino({
+  level: config.logLevel,
+  base: { process: 'worker', pid: process.pid },
+  serializers: { err: serializeError, error: serializeError },
+});
 
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });

@@ -1,5 +1,6 @@
 import type { Config } from '@revmemo/config';
 import { createDb, type Db, migrationStatus } from '@revmemo/db';
+import { createExtractor, type Extractor } from '@revmemo/engine';
 import {
   type AnalysisQueue,
   createAnalysisQueue,
@@ -13,6 +14,7 @@ import {
 } from '@revmemo/queue';
 import Stripe from 'stripe';
 import { type Auth, createAuth } from './auth';
+import { extractionLimitsOf } from './limits';
 import { withTimeout } from './timeout';
 
 export interface Logger {
@@ -34,6 +36,8 @@ export interface ApiDeps {
   stripe: Stripe | null;
   /** Verifies webhook signatures; needs no API key. */
   stripeWebhooks: Stripe['webhooks'];
+  /** Worker threads that parse uploads under the extraction limits (never on the event loop). */
+  extractor: Extractor;
   log: Logger;
   /** Optional counters the host registers (prom-client in apps/server); absent, nothing is counted. */
   metrics?: ApiMetrics;
@@ -99,6 +103,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
     onError: (err) => log.error({ err }, 'progress reader error'),
   });
   const stripe = createStripeClient(config);
+  const extractor = createExtractor(extractionLimitsOf(config));
   return {
     config,
     db: database.db,
@@ -108,6 +113,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
     hub,
     stripe,
     stripeWebhooks: (stripe ?? new Stripe('sk_webhook_verification_only')).webhooks,
+    extractor,
     log,
     metrics: opts.metrics,
     async ping() {
@@ -136,6 +142,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
         () => false,
       ),
     async close() {
+      await extractor.close();
       await hub.close();
       await publisher.close();
       await queue.close();

@@ -14,6 +14,13 @@ export {
   RETRY_AFTER_SECONDS,
   SERVICE_UNAVAILABLE_MESSAGE,
 } from './errors';
+export { extractionLimitsOf, limitsOf } from './limits';
 export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';
-export { createQuoteService, type UploadedFile } from './services/quote.service';
+export {
+  checkContext,
+  cleanFilename,
+  createQuoteService,
+  tooManyFiles,
+  type UploadedFile,
+} from './services/quote.service';
 export { handleStripeWebhook, type WebhookResult } from './services/stripe-webhook';

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { type CreditPack, DEFAULT_CREDIT_PACKS, DEFAULT_PRICING_TIERS, type PricingTier } from './pricing';
 
+/** Defaults of the document-extraction limits (the environment can override each; see toConfig). */
+export const EXTRACTION_DEFAULTS = {
+  maxPdfPages: 500,
+  maxDocxPartBytes: 50 * 1024 * 1024,
+  timeoutMs: 20_000,
+  memoryMb: 512,
+  concurrency: 2,
+  maxQueue: 8,
+} as const;
+
 /** The model name the simulated model server answers to; memos made with it are marked simulated. */
 export const SIMULATED_MODEL = 'revmemo-simulated';
 
@@ -82,6 +92,17 @@ const envObject = z.object({
   QUOTE_TTL_MINUTES: int(60, 1),
   MAX_UPLOAD_BYTES: int(10 * 1024 * 1024, 1),
   MAX_WORDS: int(60_000, 1),
+  /** Pages of one PDF; counted from the page tree before any page is parsed. */
+  MAX_PDF_PAGES: int(EXTRACTION_DEFAULTS.maxPdfPages, 1),
+  /** Inflated bytes of one part of a DOCX (zip), checked from the zip directory before inflating. */
+  MAX_DOCX_PART_BYTES: int(EXTRACTION_DEFAULTS.maxDocxPartBytes, 1),
+  /** Wall-clock limit of reading one upload (in a worker thread, terminated past it). */
+  EXTRACTION_TIMEOUT_MS: int(EXTRACTION_DEFAULTS.timeoutMs, 1),
+  /** Heap of one extraction thread. */
+  EXTRACTION_MEMORY_MB: int(EXTRACTION_DEFAULTS.memoryMb, 16),
+  /** Extraction threads per web process, and uploads allowed to wait for one. */
+  EXTRACTION_CONCURRENCY: int(EXTRACTION_DEFAULTS.concurrency, 1),
+  EXTRACTION_QUEUE: int(EXTRACTION_DEFAULTS.maxQueue, 0),
   QUEUE_PREFIX: z.preprocess(
     emptyToUndefined,
     z
@@ -175,6 +196,14 @@ function toConfig(e: z.infer<typeof envSchema>) {
       quoteTtlMs: e.QUOTE_TTL_MINUTES * 60_000,
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       maxWords: e.MAX_WORDS,
+    },
+    extraction: {
+      maxPdfPages: e.MAX_PDF_PAGES,
+      maxDocxPartBytes: e.MAX_DOCX_PART_BYTES,
+      timeoutMs: e.EXTRACTION_TIMEOUT_MS,
+      memoryMb: e.EXTRACTION_MEMORY_MB,
+      concurrency: e.EXTRACTION_CONCURRENCY,
+      maxQueue: e.EXTRACTION_QUEUE,
     },
     queue: {
       prefix: e.QUEUE_PREFIX,

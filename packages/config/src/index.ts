@@ -3,6 +3,7 @@ export {
   ConfigError,
   describeEnv,
   type EnvVariableStatus,
+  EXTRACTION_DEFAULTS,
   loadConfig,
   parseConfig,
   readEnv,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FIXED_LIMITS } from './limits';
 import { StageIdSchema } from './stages';
 
 export const ANALYSIS_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceled'] as const;
@@ -52,11 +53,11 @@ export const isTerminalEvent = (e: Pick<ProgressEvent, 'kind'>) =>
   e.kind === 'completed' || e.kind === 'failed' || e.kind === 'canceled';
 
 // ---- API inputs ----
-const MAX_TEXT_CHARS = 2_000_000;
 export const QuoteTextInputSchema = z.object({
-  text: z.string().min(1).max(MAX_TEXT_CHARS),
-  filename: z.string().min(1).max(255).optional(),
-  additionalContext: z.string().max(20_000).optional(),
+  text: z.string().min(1).max(FIXED_LIMITS.maxTextChars),
+  // Longer names are shortened by the server rather than refused (see normalizeFilename).
+  filename: z.string().min(1).max(4_096).optional(),
+  additionalContext: z.string().max(FIXED_LIMITS.maxContextChars).optional(),
 });
 export type QuoteTextInput = z.infer<typeof QuoteTextInputSchema>;
 

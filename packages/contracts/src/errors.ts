@@ -12,6 +12,11 @@ export type AppErrorData =
   | { code: 'TOO_MANY_WORDS'; words: number; maxWords: number }
   | { code: 'CONTRACT_TOO_LONG'; tokens: number; maxTokens: number }
   | { code: 'FILE_TOO_LARGE'; maxBytes: number; filename?: string }
+  /** An upload past an extraction limit (pages, inflated DOCX part, characters, time, memory, busy). */
+  | { code: 'DOCUMENT_LIMIT'; reason: string; limit: number | null; filename?: string }
+  | { code: 'TOO_MANY_FILES'; maxFiles: number }
+  | { code: 'CONTEXT_TOO_LONG'; maxChars: number }
+  | { code: 'INVALID_FILENAME' }
   | { code: 'PURCHASES_DISABLED' }
   | { code: 'ANALYSIS_FINISHED'; status: string };
 

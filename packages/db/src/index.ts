@@ -9,6 +9,9 @@ export {
   QuoteAlreadyUsedError,
   QuoteExpiredError,
   QuoteNotFoundError,
+  RedactedDbError,
+  redactError,
+  serializeError,
 } from './errors';
 export { MIGRATIONS_FOLDER, migrate } from './migrate';
 export { type MigrationStatus, migrationStatus } from './migration-status';

@@ -3,7 +3,28 @@
  * in the UI (no stack, no provider internals), so callers never have to invent one.
  */
 
-export type DocumentErrorCode = 'unsupported_type' | 'unreadable' | 'no_text' | 'empty';
+export type DocumentErrorCode =
+  | 'unsupported_type'
+  | 'unreadable'
+  | 'no_text'
+  | 'empty'
+  // A limit of the extraction (ExtractionLimits): the upload is refused, nothing was parsed past it.
+  | 'too_many_pages'
+  | 'part_too_large'
+  | 'too_many_chars'
+  | 'timeout'
+  | 'out_of_memory'
+  | 'busy';
+
+/** The codes that mean "past a limit" rather than "broken file". */
+export const DOCUMENT_LIMIT_CODES: readonly DocumentErrorCode[] = [
+  'too_many_pages',
+  'part_too_large',
+  'too_many_chars',
+  'timeout',
+  'out_of_memory',
+  'busy',
+];
 
 /** The upload cannot be turned into text; shown to the user at quote time. */
 export class DocumentError extends Error {
@@ -11,10 +32,13 @@ export class DocumentError extends Error {
   constructor(
     readonly code: DocumentErrorCode,
     readonly userMessage: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; limit?: number },
   ) {
     super(userMessage, options);
+    this.limit = options?.limit;
   }
+  /** The limit that was hit (pages, bytes, characters, milliseconds, MB), for a limit code. */
+  readonly limit: number | undefined;
 }
 
 /** More words than any pricing tier (or MAX_WORDS) covers. */
@@ -24,8 +48,13 @@ export class TooManyWordsError extends Error {
   constructor(
     readonly words: number,
     readonly maxWords: number,
+    /** Set when the model tokens, not the words, made the document this long (see priceForText). */
+    readonly tokens?: number,
   ) {
-    const msg = `The document has ${words.toLocaleString('en-US')} words; the limit is ${maxWords.toLocaleString('en-US')}.`;
+    const msg =
+      tokens === undefined
+        ? `The document has ${words.toLocaleString('en-US')} words; the limit is ${maxWords.toLocaleString('en-US')}.`
+        : `The document is as long as ${words.toLocaleString('en-US')} words for the model (${tokens.toLocaleString('en-US')} tokens); the limit is ${maxWords.toLocaleString('en-US')} words.`;
     super(msg);
     this.userMessage = msg;
   }

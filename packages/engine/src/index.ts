@@ -1,8 +1,16 @@
-export { type DocumentInput, extractText } from './documents/extract';
+export { DEFAULT_EXTRACTION_LIMITS, type DocumentInput, extractText } from './documents/extract';
 export { countWords, hashText, normalizeText } from './documents/normalize';
+export {
+  createExtractor,
+  type ExtractionKind,
+  type ExtractionLimits,
+  type ExtractionResult,
+  type Extractor,
+} from './documents/pool';
 export {
   AnalysisAbortedError,
   ContractTooLongError,
+  DOCUMENT_LIMIT_CODES,
   DocumentError,
   type DocumentErrorCode,
   PermanentAnalysisError,
@@ -30,7 +38,7 @@ export {
 } from './pipeline';
 export { type Section, splitSections } from './preparation/sections';
 export { checkTokenBudget, countTokens } from './preparation/tokens';
-export { type PricingRules, priceForWords } from './pricing';
+export { billableWords, type PricingRules, priceForText, priceForWords, TOKENS_PER_WORD } from './pricing';
 export { SYSTEM_PROMPT } from './steps/prompts';
 export {
   type AllocationStep,

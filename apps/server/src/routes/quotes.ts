@@ -3,19 +3,30 @@ import {
   AppError,
   createContext,
   createQuoteService,
+  limitsOf,
   toFetchHeaders,
+  tooManyFiles,
   type UploadedFile,
 } from '@revmemo/api';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 /**
  * File uploads for quotes (multipart): PDF, DOCX or TXT files plus optional additional context.
  * Errors use the same JSON shape as tRPC errors' data so the client handles both alike.
  */
 export const quoteRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
-  const maxBytes = deps.config.pricing.maxUploadBytes;
+  const limits = limitsOf(deps.config);
+  const maxBytes = limits.maxUploadBytes;
+  const send = (reply: FastifyReply, err: TRPCError) =>
+    reply.code(getHTTPStatusCodeFromError(err)).send({
+      error: {
+        code: err.code,
+        message: err.message,
+        appError: err.cause instanceof AppError ? err.cause.data : null,
+      },
+    });
   app.post(
     '/api/quotes',
     { config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
@@ -36,10 +47,13 @@ export const quoteRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { 
             const data = await part.toBuffer();
             files.push({ filename: part.filename || 'document', data: new Uint8Array(data) });
           } else if (part.fieldname === 'additionalContext') {
-            additionalContext = String(part.value ?? '').slice(0, 20_000);
+            // Over the limit is refused by the service (a cut note would change what the model reads).
+            additionalContext = String(part.value ?? '');
+            if (part.valueTruncated) additionalContext += ' '.repeat(limits.maxContextChars);
           }
         }
       } catch (err) {
+        if ((err as { code?: string }).code === 'FST_FILES_LIMIT') return send(reply, tooManyFiles());
         if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
           const mb = Math.round((maxBytes / 1024 / 1024) * 10) / 10;
           return reply.code(413).send({
@@ -55,15 +69,7 @@ export const quoteRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { 
       try {
         return await createQuoteService(deps).quoteFiles(ctx.user.id, files, additionalContext);
       } catch (err) {
-        if (err instanceof TRPCError && err.code !== 'SERVICE_UNAVAILABLE') {
-          return reply.code(getHTTPStatusCodeFromError(err)).send({
-            error: {
-              code: err.code,
-              message: err.message,
-              appError: err.cause instanceof AppError ? err.cause.data : null,
-            },
-          });
-        }
+        if (err instanceof TRPCError && err.code !== 'SERVICE_UNAVAILABLE') return send(reply, err);
         throw err;
       }
     },

@@ -20,6 +20,15 @@ const UNREADABLE: Record<string, string> = {
   empty: 'The document is empty',
 };
 
+const LIMIT_TITLES: Record<string, string> = {
+  too_many_pages: 'Too many pages',
+  part_too_large: 'The document expands too much',
+  too_many_chars: 'Too much text',
+  timeout: 'The file took too long to read',
+  out_of_memory: 'The file is too complex to read',
+  busy: 'The server is busy',
+};
+
 /** Server messages are written for users; the code picks the title and fills gaps. */
 export function describeError(appError: AppErrorData | null, serverMessage: string | undefined): UserError {
   const message = serverMessage?.trim() || 'Something went wrong. Please try again.';
@@ -39,6 +48,14 @@ export function describeError(appError: AppErrorData | null, serverMessage: stri
         message: `The document has ${nf.format(appError.words)} words; the limit is ${nf.format(appError.maxWords)}. Upload fewer or shorter files.`,
         appError,
       };
+    case 'DOCUMENT_LIMIT':
+      return { title: LIMIT_TITLES[appError.reason] ?? 'The file is over a limit', message, appError };
+    case 'TOO_MANY_FILES':
+      return { title: 'Too many files', message, appError };
+    case 'CONTEXT_TOO_LONG':
+      return { title: 'Additional context too long', message, appError };
+    case 'INVALID_FILENAME':
+      return { title: 'Unusable file name', message, appError };
     case 'CONTRACT_TOO_LONG':
       return { title: 'Document too long for the model', message, appError };
     case 'INSUFFICIENT_CREDITS':

@@ -1,4 +1,4 @@
-import type { AppErrorData, Quote } from '@revmemo/contracts';
+import type { AppErrorData, Limits, Quote } from '@revmemo/contracts';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type DragEvent, useId, useRef, useState } from 'react';
 import { describeError, type UserError, userErrorFrom } from '../lib/errors';
@@ -8,9 +8,6 @@ import { queryClient, trpc } from '../lib/trpc';
 
 const ACCEPT =
   '.pdf,.docx,.txt,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document,text/plain';
-const ALLOWED = ['pdf', 'docx', 'txt'];
-const MAX_FILES = 10;
-const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
 interface PickedFile {
   key: string;
@@ -26,9 +23,10 @@ const extension = (name: string) => name.toLowerCase().split('.').pop() ?? '';
 
 export function NewAnalysisPage() {
   const id = useId();
-  const info = useQuery(trpc.system.info.queryOptions(undefined, { staleTime: 60_000 }));
+  // Every limit comes from the server (system.limits), the same values it enforces.
+  const limitsQuery = useQuery(trpc.system.limits.queryOptions(undefined, { staleTime: 60_000 }));
   const balance = useQuery(trpc.credits.balance.queryOptions());
-  const maxBytes = info.data?.maxUploadBytes ?? DEFAULT_MAX_BYTES;
+  const limits = limitsQuery.data;
 
   const [files, setFiles] = useState<PickedFile[]>([]);
   const [context, setContext] = useState('');
@@ -49,21 +47,32 @@ export function NewAnalysisPage() {
     setSubmitError(null);
   }
 
-  function addFiles(list: FileList | File[]) {
+  async function addFiles(list: FileList | File[]) {
+    const picked = Array.from(list);
     const problems: string[] = [];
     const accepted: PickedFile[] = [];
-    for (const file of Array.from(list)) {
-      if (!ALLOWED.includes(extension(file.name)))
+    // Files picked before the limits arrived wait for them: the page never guesses a limit.
+    let announced: Limits;
+    try {
+      announced = limitsQuery.data ?? (await queryClient.fetchQuery(trpc.system.limits.queryOptions()));
+    } catch (err) {
+      setRejected([`The upload limits could not be loaded: ${userErrorFrom(err).message}`]);
+      return;
+    }
+    for (const file of picked) {
+      if (!announced.acceptedExtensions.includes(extension(file.name)))
         problems.push(`${file.name} is not a PDF, DOCX or TXT file.`);
-      else if (file.size > maxBytes)
-        problems.push(`${file.name} is ${bytes(file.size)}; the limit is ${bytes(maxBytes)} per file.`);
+      else if (file.size > announced.maxUploadBytes)
+        problems.push(
+          `${file.name} is ${bytes(file.size)}; the limit is ${bytes(announced.maxUploadBytes)} per file.`,
+        );
       else if (file.size === 0) problems.push(`${file.name} is empty.`);
       else accepted.push({ key: `${file.name}-${file.size}-${file.lastModified}-${Math.random()}`, file });
     }
-    const room = MAX_FILES - files.length;
+    const room = announced.maxFiles - files.length;
     if (accepted.length > room)
       problems.push(
-        `At most ${MAX_FILES} files per analysis; ${accepted.length - Math.max(room, 0)} not added.`,
+        `At most ${announced.maxFiles} files per analysis; ${accepted.length - Math.max(room, 0)} ${accepted.length - Math.max(room, 0) === 1 ? 'was' : 'were'} not added.`,
       );
     setRejected(problems);
     if (accepted.length > 0) {
@@ -81,7 +90,7 @@ export function NewAnalysisPage() {
   function onDrop(e: DragEvent) {
     e.preventDefault();
     setDragging(false);
-    if (e.dataTransfer.files.length > 0) addFiles(e.dataTransfer.files);
+    if (e.dataTransfer.files.length > 0) void addFiles(e.dataTransfer.files);
   }
 
   async function getQuote() {
@@ -105,7 +114,7 @@ export function NewAnalysisPage() {
         const err = body?.error;
         const fallback =
           res.status === 413
-            ? describeError({ code: 'FILE_TOO_LARGE', maxBytes }, undefined)
+            ? describeError({ code: 'FILE_TOO_LARGE', maxBytes: limits?.maxUploadBytes ?? 0 }, undefined)
             : describeError(null, `The server could not price the document (HTTP ${res.status}).`);
         setQuoteError(err ? describeError(err.appError ?? null, err.message) : fallback);
         return;
@@ -167,7 +176,7 @@ export function NewAnalysisPage() {
           accept={ACCEPT}
           aria-describedby={`${id}-file-hint`}
           onChange={(e) => {
-            if (e.target.files) addFiles(e.target.files);
+            if (e.target.files) void addFiles(e.target.files);
             e.target.value = '';
           }}
         />
@@ -202,7 +211,9 @@ export function NewAnalysisPage() {
             <strong>Drop files here</strong> or <span className="link-like">choose files</span>
           </span>
           <span className="hint" id={`${id}-file-hint`}>
-            PDF, DOCX or TXT · up to {bytes(maxBytes)} each · up to {MAX_FILES} files
+            {limits
+              ? `PDF, DOCX or TXT · up to ${bytes(limits.maxUploadBytes)} each · up to ${limits.maxFiles} files`
+              : 'Loading the upload limits…'}
           </span>
         </label>
 
@@ -248,7 +259,7 @@ export function NewAnalysisPage() {
           <textarea
             id={`${id}-context`}
             rows={3}
-            maxLength={20_000}
+            maxLength={limits?.maxContextChars}
             value={context}
             placeholder="E.g. the customer's history of paying late, side letters, how the implementation is usually delivered…"
             onChange={(e) => {

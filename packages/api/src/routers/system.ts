@@ -1,4 +1,5 @@
 import type { TRPCRouterRecord } from '@trpc/server';
+import { limitsOf } from '../limits';
 import { publicProcedure } from '../trpc';
 
 export const systemRouter = {
@@ -10,5 +11,7 @@ export const systemRouter = {
     maxUploadBytes: ctx.deps.config.pricing.maxUploadBytes,
     maxWords: ctx.deps.config.pricing.maxWords,
   })),
+  /** Every limit on uploads and inputs, as the server enforces them: clients check these, not their own. */
+  limits: publicProcedure.query(({ ctx }) => limitsOf(ctx.deps.config)),
   me: publicProcedure.query(({ ctx }) => ctx.user),
 } satisfies TRPCRouterRecord;

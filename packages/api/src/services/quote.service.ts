@@ -1,13 +1,15 @@
-import type { Quote } from '@revmemo/contracts';
+import { FIXED_LIMITS, normalizeFilename, type Quote } from '@revmemo/contracts';
 import { createQuote } from '@revmemo/db';
 import {
   ContractTooLongError,
   checkTokenBudget,
   countWords,
+  DOCUMENT_LIMIT_CODES,
   DocumentError,
   extractText,
   hashText,
   normalizeText,
+  priceForText,
   priceForWords,
   TooManyWordsError,
 } from '@revmemo/engine';
@@ -42,12 +44,17 @@ export function createQuoteService(deps: ApiDeps) {
         reason: 'empty',
       });
     }
-    // The context note goes to the model with the contract, so it is priced with it.
-    const wordCount = countWords(documentText) + countWords(context);
+    // The context note goes to the model with the contract, so it is priced with it: by its words, or
+    // by the tokens the model reads when those say it is longer (see priceForText).
+    const words = countWords(documentText) + countWords(context);
     let credits: number;
+    let wordCount: number;
     try {
-      credits = priceForWords(wordCount, config.pricing);
-      checkTokenBudget(`${documentText}\n${context}`, config.model.maxContextTokens);
+      // The same count as the model budget check, so the price follows what the model is sent.
+      priceForWords(words, config.pricing); // too many words: refused before the (costlier) token count
+      const modelText = `${documentText}\n${context}`;
+      const tokens = checkTokenBudget(modelText, config.model.maxContextTokens);
+      ({ credits, billableWords: wordCount } = priceForText({ words, tokens }, config.pricing));
     } catch (err) {
       throw toQuoteError(err);
     }
@@ -72,15 +79,24 @@ export function createQuoteService(deps: ApiDeps) {
 
   return {
     quoteText(userId: string, input: { text: string; filename?: string; additionalContext?: string }) {
-      return quote(userId, input.text, [input.filename ?? 'pasted-text.txt'], input.additionalContext);
+      checkContext(input.additionalContext);
+      return quote(
+        userId,
+        input.text,
+        [cleanFilename(input.filename ?? 'pasted-text.txt')],
+        input.additionalContext,
+      );
     },
 
     /** Several files become one document, each under a heading with its name. */
     async quoteFiles(userId: string, files: UploadedFile[], additionalContext?: string) {
       if (files.length === 0)
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'Attach at least one file.' });
+      if (files.length > FIXED_LIMITS.maxFiles) throw tooManyFiles();
+      checkContext(additionalContext);
+      const named = files.map((f) => ({ data: f.data, filename: cleanFilename(f.filename) }));
       const parts: string[] = [];
-      for (const f of files) {
+      for (const f of named) {
         if (f.data.byteLength > config.pricing.maxUploadBytes) {
           throw appError(
             'PAYLOAD_TOO_LARGE',
@@ -93,9 +109,21 @@ export function createQuoteService(deps: ApiDeps) {
           );
         }
         try {
-          const { text } = await extractText({ filename: f.filename, data: f.data });
+          const { text } = await extractText({ filename: f.filename, data: f.data }, deps.extractor);
           parts.push(files.length > 1 ? `Document: ${f.filename}\n\n${text}` : text);
         } catch (err) {
+          if (err instanceof DocumentError && DOCUMENT_LIMIT_CODES.includes(err.code)) {
+            // Past a limit: nothing was priced or stored. Busy is "try again"; the rest is the file.
+            throw appError(
+              err.code === 'busy'
+                ? 'TOO_MANY_REQUESTS'
+                : err.code === 'timeout' || err.code === 'out_of_memory'
+                  ? 'UNPROCESSABLE_CONTENT'
+                  : 'PAYLOAD_TOO_LARGE',
+              err.message,
+              { code: 'DOCUMENT_LIMIT', reason: err.code, limit: err.limit ?? null, filename: f.filename },
+            );
+          }
           if (err instanceof DocumentError) {
             throw appError(
               err.code === 'unsupported_type' ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST',
@@ -110,14 +138,51 @@ export function createQuoteService(deps: ApiDeps) {
           throw err;
         }
       }
+      const combined = parts.join('\n\n');
+      // Each file is capped on its own; together they get the same cap as pasted text.
+      if (combined.length > FIXED_LIMITS.maxTextChars) {
+        const max = FIXED_LIMITS.maxTextChars;
+        throw appError(
+          'PAYLOAD_TOO_LARGE',
+          `Together the files hold more than ${max.toLocaleString('en-US')} characters of text, over the limit. Upload only the parts of the contract that matter.`,
+          { code: 'DOCUMENT_LIMIT', reason: 'too_many_chars', limit: max },
+        );
+      }
       return quote(
         userId,
-        parts.join('\n\n'),
-        files.map((f) => f.filename),
+        combined,
+        named.map((f) => f.filename),
         additionalContext,
       );
     },
   };
+}
+
+/** A clean file name (see normalizeFilename), or a 400 saying why the name cannot be used. */
+export function cleanFilename(raw: string): string {
+  const r = normalizeFilename(raw);
+  if ('error' in r) throw appError('BAD_REQUEST', r.error, { code: 'INVALID_FILENAME' });
+  return r.name;
+}
+
+export function tooManyFiles() {
+  const n = FIXED_LIMITS.maxFiles;
+  return appError('BAD_REQUEST', `At most ${n} files per analysis. Remove some files and try again.`, {
+    code: 'TOO_MANY_FILES',
+    maxFiles: n,
+  });
+}
+
+/** The note is refused past its limit rather than cut: a cut note would change what the model reads. */
+export function checkContext(context: string | undefined) {
+  const max = FIXED_LIMITS.maxContextChars;
+  if (context !== undefined && context.length > max) {
+    throw appError(
+      'BAD_REQUEST',
+      `The additional context is ${context.length.toLocaleString('en-US')} characters; the limit is ${max.toLocaleString('en-US')}.`,
+      { code: 'CONTEXT_TOO_LONG', maxChars: max },
+    );
+  }
 }
 
 function toQuoteError(err: unknown): unknown {

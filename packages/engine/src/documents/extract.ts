@@ -1,7 +1,8 @@
-import mammoth from 'mammoth';
-import { extractText as extractPdfText, getDocumentProxy } from 'unpdf';
+import { EXTRACTION_DEFAULTS } from '@revmemo/config';
+import { FIXED_LIMITS } from '@revmemo/contracts';
 import { DocumentError } from '../errors';
 import { normalizeText } from './normalize';
+import { createExtractor, type ExtractionKind, type ExtractionLimits, type Extractor } from './pool';
 
 export interface DocumentInput {
   filename: string;
@@ -10,17 +11,46 @@ export interface DocumentInput {
 
 const SUPPORTED = 'Upload a PDF, DOCX or TXT file.';
 
-/** Turns an upload into normalized text, or throws DocumentError with a message for the user. */
-export async function extractText({ filename, data }: DocumentInput): Promise<{ text: string }> {
+const KINDS: Record<string, ExtractionKind> = { pdf: 'pdf', docx: 'docx', txt: 'txt', md: 'txt' };
+
+/** The limits when none are configured: the same defaults as the environment's (packages/config). */
+export const DEFAULT_EXTRACTION_LIMITS: ExtractionLimits = {
+  maxPages: EXTRACTION_DEFAULTS.maxPdfPages,
+  maxPartBytes: EXTRACTION_DEFAULTS.maxDocxPartBytes,
+  maxChars: FIXED_LIMITS.maxTextChars,
+  timeoutMs: EXTRACTION_DEFAULTS.timeoutMs,
+  memoryMb: EXTRACTION_DEFAULTS.memoryMb,
+  concurrency: EXTRACTION_DEFAULTS.concurrency,
+  maxQueue: EXTRACTION_DEFAULTS.maxQueue,
+};
+
+let shared: Extractor | undefined;
+function sharedExtractor(): Extractor {
+  if (!shared) shared = createExtractor(DEFAULT_EXTRACTION_LIMITS);
+  return shared;
+}
+
+/**
+ * Turns an upload into normalized text, or throws DocumentError with a message for the user.
+ * The parsing runs in `extractor`'s worker threads (a process-wide pool with the default limits when
+ * none is given), never on the caller's event loop.
+ */
+export async function extractText(
+  { filename, data }: DocumentInput,
+  extractor?: Extractor,
+): Promise<{ text: string }> {
   const ext = extensionOf(filename);
-  const reader = READERS[ext];
-  if (!reader) {
+  const kind = KINDS[ext];
+  if (!kind) {
     throw new DocumentError('unsupported_type', `"${filename}" is not a supported file type. ${SUPPORTED}`);
   }
   if (data.byteLength === 0) throw new DocumentError('empty', `"${filename}" is empty.`);
-  const text = normalizeText(await reader(filename, data));
+  const pool = extractor ?? sharedExtractor();
+  const result = await pool.run(kind, data);
+  if (!result.ok) throw documentError(filename, kind, result, pool.limits);
+  const text = normalizeText(result.text);
   if (text.length === 0) {
-    if (ext === 'pdf') {
+    if (kind === 'pdf') {
       throw new DocumentError(
         'no_text',
         `"${filename}" has no selectable text (it looks like a scanned image). Upload a text-based PDF or run OCR first.`,
@@ -31,64 +61,75 @@ export async function extractText({ filename, data }: DocumentInput): Promise<{ 
   return { text };
 }
 
+const nf = new Intl.NumberFormat('en-US');
+const mb = (bytes: number) => `${nf.format(Math.round((bytes / 1024 / 1024) * 10) / 10)} MB`;
+const seconds = (ms: number) =>
+  ms >= 1000 ? `${nf.format(Math.round(ms / 100) / 10)} seconds` : `${nf.format(ms)} ms`;
+
+function documentError(
+  filename: string,
+  kind: ExtractionKind,
+  r: Exclude<Awaited<ReturnType<Extractor['run']>>, { ok: true }>,
+  limits: ExtractionLimits,
+): DocumentError {
+  const name = `"${filename}"`;
+  switch (r.code) {
+    case 'too_many_pages':
+      return new DocumentError(
+        'too_many_pages',
+        `${name} has ${nf.format(r.pages)} pages; the limit is ${nf.format(r.max)} pages per file. Upload only the parts of the contract that matter.`,
+        { limit: r.max },
+      );
+    case 'part_too_large':
+      return new DocumentError(
+        'part_too_large',
+        `This DOCX expands to more than ${mb(r.max)} of text when opened (${name}), over the limit. Save it again from Word, or upload it as PDF.`,
+        { limit: r.max },
+      );
+    case 'too_many_chars':
+      return new DocumentError(
+        'too_many_chars',
+        `${name} holds more than ${nf.format(r.max)} characters of text, over the limit. Upload only the parts of the contract that matter.`,
+        { limit: r.max },
+      );
+    case 'timeout':
+      return new DocumentError(
+        'timeout',
+        `Reading ${name} took longer than ${seconds(r.max)}, so it was stopped. The file may be damaged or unusually complex; save it again as PDF or DOCX and retry.`,
+        { limit: r.max },
+      );
+    case 'out_of_memory':
+      return new DocumentError(
+        'out_of_memory',
+        `${name} needs more than ${nf.format(r.max)} MB of memory to read, so it was stopped. The file may be damaged or unusually complex; save it again as PDF or DOCX and retry.`,
+        { limit: r.max },
+      );
+    case 'busy':
+      return new DocumentError(
+        'busy',
+        `The server is reading many documents right now, so ${name} was not read. Try again in a minute.`,
+        { limit: limits.concurrency },
+      );
+    case 'encrypted':
+      return new DocumentError(
+        'unreadable',
+        `${name} is password-protected. Remove the password and upload it again.`,
+      );
+    case 'not_plain_text':
+      return new DocumentError('unreadable', `${name} is not a plain-text file.`);
+    default:
+      return new DocumentError(
+        'unreadable',
+        kind === 'pdf'
+          ? `${name} could not be read as a PDF (the file may be damaged).`
+          : kind === 'docx'
+            ? `${name} could not be read as a Word document (the file may be damaged).`
+            : `${name} could not be read as text.`,
+      );
+  }
+}
+
 function extensionOf(filename: string): string {
   const dot = filename.lastIndexOf('.');
   return dot < 0 ? '' : filename.slice(dot + 1).toLowerCase();
-}
-
-type Reader = (filename: string, data: Uint8Array) => Promise<string>;
-
-const READERS: Record<string, Reader> = {
-  pdf: readPdf,
-  docx: readDocx,
-  txt: readPlain,
-  md: readPlain,
-};
-
-async function readPdf(filename: string, data: Uint8Array): Promise<string> {
-  let pdf: Awaited<ReturnType<typeof getDocumentProxy>> | undefined;
-  try {
-    // pdf.js transfers (detaches) the buffer it is given; copy so the caller's bytes stay usable.
-    // verbosity 0 keeps pdf.js from printing recovery warnings for every damaged file.
-    pdf = await getDocumentProxy(new Uint8Array(data), { verbosity: 0 });
-    const { text } = await extractPdfText(pdf, { mergePages: true });
-    return text;
-  } catch (err) {
-    const encrypted = err instanceof Error && err.name === 'PasswordException';
-    throw new DocumentError(
-      'unreadable',
-      encrypted
-        ? `"${filename}" is password-protected. Remove the password and upload it again.`
-        : `"${filename}" could not be read as a PDF (the file may be damaged).`,
-      { cause: err },
-    );
-  } finally {
-    await pdf?.destroy().catch(() => undefined);
-  }
-}
-
-async function readDocx(filename: string, data: Uint8Array): Promise<string> {
-  try {
-    const result = await mammoth.extractRawText({
-      buffer: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    });
-    return result.value;
-  } catch (err) {
-    throw new DocumentError(
-      'unreadable',
-      `"${filename}" could not be read as a Word document (the file may be damaged).`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
-
-async function readPlain(filename: string, data: Uint8Array): Promise<string> {
-  // A NUL byte in the first KiB means a binary file renamed to .txt; decoding it would produce
-  // garbage that still gets priced.
-  if (data.subarray(0, 1024).includes(0)) {
-    throw new DocumentError('unreadable', `"${filename}" is not a plain-text file.`);
-  }
-  return new TextDecoder('utf-8').decode(data);
 }

@@ -8,12 +8,20 @@ export function normalizeText(raw: string): string {
   return (
     raw
       .replace(/^\uFEFF/, '')
-      // NUL and other C0 controls (bad extractions) are not text, and PostgreSQL rejects NUL.
+      // NUL and other C0 and C1 controls (bad extractions) are not text, and PostgreSQL rejects NUL.
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-      .replace(/[\u0000-\u0008\u000E-\u001F\u007F]/g, '')
+      .replace(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/g, '')
       .replace(/\r\n?/g, '\n')
-      // Soft hyphens and zero-width characters are invisible in the source but split words.
-      .replace(/[\u00AD\u200B-\u200D\u2060\uFEFF]/g, '')
+      // Invisible separators (zero-width space, invisible separator/times/plus, function application,
+      // Mongolian vowel separator) separate words: they become spaces, so joining words with them
+      // neither hides words from the count nor changes what the model reads.
+      .replace(/[\u200B\u2061-\u2064\u180E]/g, ' ')
+      // Soft hyphens, joiners, bidirectional controls and tag characters are invisible and join or
+      // reorder text rather than separate it; they carry nothing for the analysis.
+      .replace(
+        /[\u00AD\u200C-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|\u{E0001}|[\u{E0020}-\u{E007F}]/gu,
+        '',
+      )
       .replace(/[\u2018\u2019\u201A\u201B\u2032]/g, "'")
       .replace(/[\u201C\u201D\u201E\u201F\u2033]/g, '"')
       .replace(/[\u2010\u2011]/g, '-')
