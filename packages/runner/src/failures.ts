@@ -1,3 +1,4 @@
+import { redactError } from '@revmemo/db';
 import {
   AnalysisAbortedError,
   DocumentError,
@@ -54,6 +55,8 @@ export function jobFailureReason(err: unknown): string {
   ) {
     return `${err.name}: ${err.message}`.slice(0, 500);
   }
+  const redacted = redactError(err);
+  if (redacted !== err && redacted instanceof Error) return redacted.message; // code and table only
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return `${err.name}${typeof code === 'string' ? ` (${code})` : ''}: details in the worker log`;
