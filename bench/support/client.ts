@@ -1,4 +1,4 @@
-import { createRevmemoClient } from '@revmemo/client';
+import { createRevmemoTRPCClient } from '@revmemo/client/trpc';
 
 export interface BenchUser {
   email: string;
@@ -22,7 +22,7 @@ export async function signUp(baseUrl: string, email: string): Promise<BenchUser>
 
 /** The client the web app uses: batched HTTP for calls, SSE (EventSource) for subscriptions. */
 export function trpcClient(baseUrl: string, cookie: string) {
-  return createRevmemoClient({ baseUrl, cookie }).trpc;
+  return createRevmemoTRPCClient({ baseUrl, cookie });
 }
 
 export type BenchClient = ReturnType<typeof trpcClient>;
