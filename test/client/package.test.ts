@@ -3,13 +3,23 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PIPELINE_STAGES } from '@revmemo/contracts';
+import { extractText } from '@revmemo/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
+import { repoRoot } from '../support/processes';
 import { startProductStack } from '../support/stack';
 import { createApiKey, type InstalledClient, packAndInstallClient, start } from './support';
 
 const run = promisify(execFile);
+const clientDevVersion = async (name: string) =>
+  (
+    JSON.parse(
+      await readFile(join(repoRoot, 'packages/client/node_modules', name, 'package.json'), 'utf8'),
+    ) as {
+      version: string;
+    }
+  ).version;
 
 /** What an integrator writes: quote, submit, follow to the end, read the memo, switch on an error. */
 const PROGRAM = `
@@ -164,6 +174,34 @@ describe('the packed @revmemo/client installed outside the workspace', () => {
     expect(second.code).toBe(3); // refused, not failed (1) or misused (2)
     expect(JSON.parse(second.stdout)).toMatchObject({ error: { code: 'INSUFFICIENT_CREDITS', shortfall } });
     expect(second.stderr).toContain(`${shortfall} credits missing`);
+
+    // The other commands, on the finished analysis.
+    const id = (doc as unknown as { analysisId: string }).analysisId;
+    const list = await start(pkg.bin, ['list', '--json'], { cwd: pkg.dir, env }).done;
+    expect(JSON.parse(list.stdout).items.map((a: { analysisId: string }) => a.analysisId)).toContain(id);
+    const balance = await start(pkg.bin, ['balance', '--json'], { cwd: pkg.dir, env }).done;
+    expect(JSON.parse(balance.stdout)).toEqual({ balance: 5, held: 0, available: 5 });
+    const cancel = await start(pkg.bin, ['cancel', id], { cwd: pkg.dir, env }).done;
+    expect(cancel.code).toBe(3);
+    expect(cancel.stderr).toContain('already completed');
+    const missing = await start(pkg.bin, ['watch', '00000000-0000-4000-8000-000000000000'], {
+      cwd: pkg.dir,
+      env,
+    }).done;
+    expect(missing.code).toBe(4);
+    const noDocx = await start(pkg.bin, ['get', id, '--docx'], { cwd: pkg.dir, env }).done;
+    expect(noDocx.code).toBe(2);
+    expect(noDocx.stderr).toContain('install docx');
+    await run('pnpm', ['add', `docx@${await clientDevVersion('docx')}`, '--offline'], { cwd: pkg.dir });
+    const word = await start(pkg.bin, ['get', id, '--docx', 'memo.docx', '--json'], { cwd: pkg.dir, env })
+      .done;
+    expect(word.code).toBe(0);
+    const { docxPath } = JSON.parse(word.stdout) as { docxPath: string };
+    const { text } = await extractText({
+      filename: 'memo.docx',
+      data: new Uint8Array(await readFile(docxPath)),
+    });
+    expect(text).toContain('Step 1');
 
     const usage = await start(pkg.bin, ['analyze'], { cwd: pkg.dir, env }).done;
     expect(usage.code).toBe(2);
