@@ -4,6 +4,7 @@
  * Settings: --url / REVMEMO_URL (default http://localhost:3000), --api-key / REVMEMO_API_KEY.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, Option } from 'commander';
@@ -12,6 +13,9 @@ import { createProgressView, formatElapsed } from './cli/progress';
 import { createRevmemoClient, type RevmemoClient } from './client';
 import { RevmemoError } from './errors';
 import type { AnalysisDetail, AnalysisSummary, ProgressEvent } from './types';
+
+// ../package.json from both src/ (workspace) and dist/ (the published build).
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 interface GlobalOpts {
   url: string;
@@ -236,6 +240,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--url <url>', 'server URL').env('REVMEMO_URL').default('http://localhost:3000'))
     .addOption(new Option('--api-key <key>', 'API key (rvm_…)').env('REVMEMO_API_KEY'))
     .option('--json', 'print JSON for scripts (JSON lines for watch)')
+    .version(VERSION)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done, 1 failed (analysis or server), 2 usage, 3 refused (credits, limits),\n' +
+        '4 not found or API key rejected, 130 interrupted (the analysis keeps running).',
+    )
     .showHelpAfterError()
     .exitOverride();
   const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOpts;

@@ -175,12 +175,12 @@ export function toRevmemoError(err: unknown): RevmemoError {
     if (err.cause) return toRevmemoError(err.cause);
     return new RevmemoError({ code: 'SERVER_ERROR' }, err.message, null, null, { cause: err });
   }
-  const e = err as { name?: string; message?: string };
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'AbortError')
     return new RevmemoError({ code: 'ABORTED' }, 'Aborted.', null, null, { cause: err });
   return new RevmemoError(
     { code: 'NETWORK_ERROR' },
-    `Could not reach the server: ${e?.message ?? String(err)}`,
+    `Could not reach the server: ${e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err)}`,
     null,
     null,
     { cause: err },
