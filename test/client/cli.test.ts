@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRevmemoClient } from '@revmemo/client';
+import { createRevmemoClient, RevmemoError } from '@revmemo/client';
 import { PIPELINE_STAGES } from '@revmemo/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from '../support/client';
@@ -125,5 +125,47 @@ describe('revmemo analyze on a terminal and in a pipe', () => {
     expect(progressLines.length).toBeGreaterThan(1);
     expect(progressLines.at(-1)).toMatch(/^\[100%\] /);
     expect(piped.stdout).toContain(`revmemo get ${id}`);
+  });
+});
+
+describe('the SDK around a running analysis', () => {
+  it('waitForResult gives up at its timeout and on an AbortSignal; the analysis goes on; pages list it all', async () => {
+    const { sdk } = await integrator();
+    const quote = await sdk.quoteText(SMALL_CONTRACT);
+    const { analysisId } = await sdk.submit(quote.quoteId);
+
+    const timedOut = await sdk.waitForResult(analysisId, { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(RevmemoError);
+    expect((timedOut as RevmemoError).info).toEqual({ code: 'TIMEOUT', timeoutMs: 200 });
+
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const aborted = await sdk
+      .waitForResult(analysisId, {
+        signal: controller.signal,
+        onProgress: (e) => {
+          seen.push(e.kind);
+          controller.abort();
+        },
+      })
+      .catch((e: unknown) => e);
+    expect((aborted as RevmemoError).code).toBe('ABORTED');
+    expect(seen).toEqual(['snapshot']);
+    expect(['queued', 'running']).toContain((await sdk.get(analysisId)).status);
+
+    const second = await sdk.submit((await sdk.quoteText(`${SMALL_CONTRACT}\nSchedule A.`)).quoteId);
+    const firstPage = await sdk.list({ limit: 1 });
+    expect(firstPage.items).toHaveLength(1);
+    expect(firstPage.nextCursor).not.toBeNull();
+    const all: string[] = [];
+    for await (const a of sdk.listAll({ pageSize: 1 })) all.push(a.analysisId);
+    expect(all.sort()).toEqual([analysisId, second.analysisId].sort());
+
+    expect((await sdk.cancel(second.analysisId)).status).toBe('canceled');
+    const done = await sdk.waitForResult(analysisId, { timeoutMs: 5 * 60_000 });
+    expect(done.status).toBe('completed');
+    const ledger: string[] = [];
+    for await (const t of sdk.historyAll({ pageSize: 1 })) ledger.push(t.reason);
+    expect(ledger).toEqual(['analysis_charge', 'adjustment']); // newest first; the cancel charged nothing
   });
 });

@@ -240,6 +240,7 @@ export function createRevmemoClient(options: RevmemoClientOptions): RevmemoClien
             attempt = 0;
             yield next;
             if (isTerminalEvent(next.event)) return;
+            if (opts.signal?.aborted) throw aborted();
             continue;
           }
           await Promise.race([run, new Promise<void>((r) => (wake = r))]);
