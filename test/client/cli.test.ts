@@ -5,7 +5,7 @@ import { PIPELINE_STAGES } from '@revmemo/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
-import { type AppProcess, startServer } from '../support/processes';
+import { type AppProcess, spawnApp } from '../support/processes';
 import { startProductStack } from '../support/stack';
 import { compareStreamIds, createApiKey, type InstalledClient, packAndInstallClient, start } from './support';
 
@@ -15,7 +15,8 @@ let restarted: AppProcess | null = null;
 
 beforeAll(async () => {
   // Each model call takes a while, so an analysis is still running when the server restarts.
-  [stack, pkg] = await Promise.all([startProductStack({ latencyMs: 1500 }), packAndInstallClient()]);
+  stack = await startProductStack({ latencyMs: 1500 });
+  pkg = await packAndInstallClient(); // after the stack: a server starting beside a build can miss its start timeout
   await writeFile(join(pkg.dir, 'msa.txt'), SMALL_CONTRACT);
 });
 afterAll(async () => {
@@ -51,41 +52,6 @@ interface WatchLine {
   stage?: string;
   status?: string;
 }
-
-describe('revmemo watch', () => {
-  it('resumes without a gap or a repeat after the web process restarts mid-analysis', async () => {
-    const { sdk, env } = await integrator();
-    const quote = await sdk.quoteText(SMALL_CONTRACT);
-    const { analysisId } = await sdk.submit(quote.quoteId);
-
-    const watch = start(pkg.bin, ['watch', analysisId, '--json'], { cwd: pkg.dir, env });
-    await watch.waitForOutput(/"kind":"progress"/);
-    const port = new URL(stack.url).port;
-    await stack.server.stop();
-    restarted = await startServer({ ...stack.env, PORT: port });
-    const { code, stdout, stderr } = await watch.done;
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
-
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as WatchLine);
-    const events = lines.filter((l) => l.type === 'event');
-    const reconnect = lines.findIndex((l) => l.type === 'reconnecting');
-    expect(reconnect).toBeGreaterThan(0); // the stream really dropped…
-    expect(lines.slice(reconnect).some((l) => l.type === 'event')).toBe(true); // …and went on after
-    expect(events.map((e) => e.n)).toEqual(events.map((_, i) => i + 1));
-    const ids = events.map((e) => e.id ?? '');
-    expect(new Set(ids).size).toBe(ids.length);
-    expect([...ids].sort(compareStreamIds)).toEqual(ids);
-    const stages = events.filter((e) => e.kind === 'progress').map((e) => e.stage);
-    expect(stages).toEqual(PIPELINE_STAGES.slice(PIPELINE_STAGES.length - stages.length));
-    expect(events[0]?.kind).toBe('snapshot');
-    expect(events.at(-1)?.kind).toBe('completed');
-    expect(lines.at(-1)).toMatchObject({ type: 'result', status: 'completed' });
-  });
-});
 
 describe('revmemo analyze on a terminal and in a pipe', () => {
   it('asks before spending credits on a terminal', async () => {
@@ -167,5 +133,45 @@ describe('the SDK around a running analysis', () => {
     const ledger: string[] = [];
     for await (const t of sdk.historyAll({ pageSize: 1 })) ledger.push(t.reason);
     expect(ledger).toEqual(['analysis_charge', 'adjustment']); // newest first; the cancel charged nothing
+  });
+});
+
+// Last: it restarts the server the other tests use.
+describe('revmemo watch', () => {
+  it('resumes without a gap or a repeat after the web process restarts mid-analysis', {
+    timeout: 300_000,
+  }, async () => {
+    const { sdk, env } = await integrator();
+    const quote = await sdk.quoteText(SMALL_CONTRACT);
+    const { analysisId } = await sdk.submit(quote.quoteId);
+
+    const watch = start(pkg.bin, ['watch', analysisId, '--json'], { cwd: pkg.dir, env });
+    await watch.waitForOutput(/"kind":"progress"/);
+    const port = new URL(stack.url).port;
+    await stack.server.stop();
+    // The same address; a generous start timeout, as two busy cores can make a cold start slow.
+    restarted = spawnApp('apps/server/src/main.ts', { WEBSITE_URL: stack.url, ...stack.env, PORT: port });
+    await restarted.waitFor(/listening on/, 180_000);
+    const { code, stdout, stderr } = await watch.done;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as WatchLine);
+    const events = lines.filter((l) => l.type === 'event');
+    const reconnect = lines.findIndex((l) => l.type === 'reconnecting');
+    expect(reconnect).toBeGreaterThan(0); // the stream really dropped…
+    expect(lines.slice(reconnect).some((l) => l.type === 'event')).toBe(true); // …and went on after
+    expect(events.map((e) => e.n)).toEqual(events.map((_, i) => i + 1));
+    const ids = events.map((e) => e.id ?? '');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort(compareStreamIds)).toEqual(ids);
+    const stages = events.filter((e) => e.kind === 'progress').map((e) => e.stage);
+    expect(stages).toEqual(PIPELINE_STAGES.slice(PIPELINE_STAGES.length - stages.length));
+    expect(events[0]?.kind).toBe('snapshot');
+    expect(events.at(-1)?.kind).toBe('completed');
+    expect(lines.at(-1)).toMatchObject({ type: 'result', status: 'completed' });
   });
 });

@@ -76,10 +76,9 @@ let pkg: InstalledClient;
 
 beforeAll(async () => {
   // 15 credits: one analysis of the small contract (10) fits, a second does not.
-  [stack, pkg] = await Promise.all([
-    startProductStack({ latencyMs: 50, extraEnv: { SIGNUP_CREDITS: '15' } }),
-    packAndInstallClient(),
-  ]);
+  // One after the other: on two busy cores a server starting beside a build can miss its start timeout.
+  stack = await startProductStack({ latencyMs: 50, extraEnv: { SIGNUP_CREDITS: '15' } });
+  pkg = await packAndInstallClient();
   await writeFile(join(pkg.dir, 'msa.txt'), SMALL_CONTRACT);
 });
 afterAll(async () => {
