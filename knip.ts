@@ -44,6 +44,8 @@ const config: KnipConfig = {
       ignoreIssues: { 'src/rules/facts.ts': ['types'] },
     },
     'packages/runner': { ignoreDependencies: ['bullmq'] },
+    // Compile-time only: checks the client's own types against the router's (pnpm typecheck).
+    'packages/client': { entry: ['src/conformance.ts'] },
   },
 };
 

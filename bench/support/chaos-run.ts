@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRevmemoClient } from '@revmemo/client';
+import { createRevmemoTRPCClient } from '@revmemo/client/trpc';
 import { isTerminalEvent, type ProgressEvent, stageIndex } from '@revmemo/contracts';
 import { checkLedgerInvariants, createDb, migrate } from '@revmemo/db';
 import { freePort } from '@revmemo/devstack';
@@ -239,7 +239,7 @@ interface Received {
   event: ProgressEvent;
 }
 
-type Client = ReturnType<typeof createRevmemoClient>['trpc'];
+type Client = ReturnType<typeof createRevmemoTRPCClient>;
 
 /**
  * One watcher per analysis, as a browser tab would be: a tRPC subscription over SSE that, when cut
@@ -444,7 +444,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     for (let u = 0; u < Math.ceil(opts.analyses / perUser); u++) {
       const email = `chaos-${runId}-${u}@example.com`;
       const cookie = await persist('sign-up', (i) => signUp(urls[(u + i) % 2] as string, email));
-      users.push({ cookie, clients: urls.map((url) => createRevmemoClient({ baseUrl: url, cookie }).trpc) });
+      users.push({ cookie, clients: urls.map((url) => createRevmemoTRPCClient({ baseUrl: url, cookie })) });
     }
 
     const failing = new Set<number>();

@@ -1,4 +1,4 @@
-import { createRevmemoClient } from '@revmemo/client';
+import { createRevmemoTRPCClient } from '@revmemo/client/trpc';
 
 export interface TestUser {
   email: string;
@@ -40,7 +40,7 @@ function cookieHeader(res: Response): string {
 
 /** A typed tRPC client: batched HTTP for calls, SSE (EventSource) for subscriptions, cookie auth. */
 export function trpcClient(baseUrl: string, cookie?: string) {
-  return createRevmemoClient({ baseUrl, cookie }).trpc;
+  return createRevmemoTRPCClient({ baseUrl, cookie });
 }
 
 export type TestClient = ReturnType<typeof trpcClient>;

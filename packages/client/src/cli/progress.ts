@@ -1,0 +1,100 @@
+import type { ReconnectInfo } from '../client';
+import type { ProgressEvent, ProgressNotice } from '../types';
+
+export interface Sink {
+  write(s: string): unknown;
+  isTTY?: boolean | undefined;
+  columns?: number | undefined;
+}
+
+/** "1:05" / "1:02:05" */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+function describeNotice(n: ProgressNotice, now = Date.now()): string {
+  if (n.type === 'resumed') return `resumed at ${n.stage}; finished steps are kept`;
+  const inS = Math.max(0, Math.round((Date.parse(n.retryAt) - now) / 1000));
+  return `retrying ${n.stage} (attempt ${n.attempt} of ${n.maxAttempts}) in ${inS}s`;
+}
+
+/**
+ * Shows progress: on a terminal one line redrawn in place (bar, percent, stage, elapsed, a
+ * reconnecting indicator and the latest notice); elsewhere one plain line per change.
+ */
+export function createProgressView(out: Sink, startedAt: number, now: () => number = Date.now) {
+  const live = out.isTTY === true;
+  let last: ProgressEvent | null = null;
+  let notice: string | null = null;
+  let reconnecting: string | null = null;
+  let drawn = false;
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  function line(): string {
+    const pct = last ? Math.round(last.percent) : 0;
+    const width = 20;
+    const filled = Math.round((pct / 100) * width);
+    const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+    const parts = [
+      `${bar} ${String(pct).padStart(3)}%`,
+      last?.message ?? 'connecting…',
+      formatElapsed(now() - startedAt),
+    ];
+    if (reconnecting) parts.push(reconnecting);
+    else if (notice) parts.push(notice);
+    const text = parts.join(' · ');
+    const cols = out.columns || 80; // a pseudo-terminal may report 0
+    return text.length >= cols ? `${text.slice(0, Math.max(10, cols - 2))}…` : text;
+  }
+  function draw() {
+    if (!live) return;
+    out.write(`\r\x1b[2K${line()}`);
+    drawn = true;
+  }
+  if (live) timer = setInterval(draw, 1000);
+  timer?.unref?.();
+
+  return {
+    event(e: ProgressEvent) {
+      const changed = !last || last.stage !== e.stage || last.percent !== e.percent || last.kind !== e.kind;
+      last = e;
+      if (reconnecting && !live) out.write('reconnected\n');
+      reconnecting = null;
+      if (e.notice) notice = describeNotice(e.notice, now());
+      else if (changed) notice = null;
+      if (live) return draw();
+      if (changed || e.notice) {
+        const tail = e.notice ? ` (${describeNotice(e.notice, now())})` : '';
+        out.write(
+          `[${String(Math.round(e.percent)).padStart(3)}%] ${e.message}${tail} · ${formatElapsed(now() - startedAt)}\n`,
+        );
+      }
+    },
+    reconnecting(info: ReconnectInfo) {
+      reconnecting = `reconnecting${info.attempt > 1 ? ` (${info.attempt})` : ''}…`;
+      if (live) return draw();
+      out.write(
+        `connection lost; reconnecting (attempt ${info.attempt})${info.error ? `: ${info.error.message}` : ''}\n`,
+      );
+    },
+    connected() {
+      if (!reconnecting) return;
+      reconnecting = null;
+      if (live) draw();
+      else out.write('reconnected\n');
+    },
+    /** Ends the live line (leaves it on screen) so normal output can follow. */
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (live && drawn) {
+        out.write(`\r\x1b[2K${line()}\n`);
+        drawn = false;
+      }
+    },
+  };
+}

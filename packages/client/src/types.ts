@@ -1,0 +1,140 @@
+/**
+ * The API's data as the client receives it (plain JSON). Declared here, not imported from the
+ * server, so the published package carries no server types; src/conformance.ts makes the type
+ * checker fail when these drift from the server's router.
+ */
+
+/** The pipeline's stages, in order. */
+export type StageId =
+  | 'queued'
+  | 'preparation'
+  | 'contract'
+  | 'obligations'
+  | 'price'
+  | 'allocation'
+  | 'recognition'
+  | 'memo'
+  | 'done';
+
+export type AnalysisStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
+
+/**
+ * Why the bar waits or jumped. `retrying`: a model step failed transiently and is tried again at
+ * `retryAt` (try `attempt` of `maxAttempts`). `resumed`: a new run picked the analysis up at
+ * `stage`; finished steps are not redone.
+ */
+export type ProgressNotice =
+  | { type: 'retrying'; stage: StageId; attempt: number; maxAttempts: number; retryAt: string }
+  | { type: 'resumed'; stage: StageId };
+
+/** The progress-bar state of an analysis. */
+export interface ProgressSnapshot {
+  analysisId: string;
+  status: AnalysisStatus;
+  stage: StageId;
+  /** 0–100. */
+  percent: number;
+  message: string;
+  /** ISO time the state was reached. */
+  at: string;
+  errorMessage?: string | null | undefined;
+  /** Present on the live event that announces a retry wait or a resumed run. */
+  notice?: ProgressNotice | null | undefined;
+}
+
+/**
+ * One item of the progress stream: `snapshot` is the state when a stream (re)started from nothing,
+ * `progress` a step forward; `completed`, `failed` and `canceled` end the stream.
+ */
+export interface ProgressEvent extends ProgressSnapshot {
+  kind: 'snapshot' | 'progress' | 'completed' | 'failed' | 'canceled';
+}
+
+export interface Quote {
+  quoteId: string;
+  wordCount: number;
+  /** What the analysis will cost: the price confirmed is the price charged. */
+  credits: number;
+  expiresAt: string;
+  fileNames: string[];
+}
+
+export interface SubmittedAnalysis {
+  analysisId: string;
+  memoUuid: string;
+  status: AnalysisStatus;
+  /** false when the idempotency key matched an earlier submit (the same analysis came back). */
+  created: boolean;
+}
+
+export interface AnalysisSummary {
+  analysisId: string;
+  memoUuid: string;
+  status: AnalysisStatus;
+  fileNames: string[];
+  wordCount: number;
+  quotedCredits: number;
+  /** Set when the analysis ended: the charge (0 for failed or canceled ones). */
+  finalChargedCredits: number | null;
+  errorMessage: string | null;
+  startedAt: string;
+  completedAt: string | null;
+  progress: ProgressSnapshot;
+}
+
+export interface AnalysisDetail extends AnalysisSummary {
+  /** The memo (Markdown) once completed. */
+  memoContent: string | null;
+  additionalContext: string | null;
+  runStartedAt: string | null;
+  model: string | null;
+  usage: { promptTokens: number; completionTokens: number; estimatedCostUsd: number | null } | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass it as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface Balance {
+  balance: number;
+  /** Held by analyses that are still running. */
+  held: number;
+  available: number;
+}
+
+export type CreditReason = 'purchase' | 'analysis_charge' | 'adjustment' | 'refund';
+
+export interface CreditTransaction {
+  id: string;
+  reason: CreditReason;
+  /** Signed: purchases are positive, charges negative. */
+  amount: number;
+  balanceAfter: number;
+  memoUuid: string | null;
+  description: string;
+  createdAt: string;
+}
+
+/** Machine-readable reasons the server attaches to refusals. */
+export type AppErrorData =
+  | { code: 'INSUFFICIENT_CREDITS'; required: number; available: number; shortfall: number }
+  | { code: 'QUOTE_EXPIRED' }
+  | { code: 'QUOTE_NOT_FOUND' }
+  | { code: 'QUOTE_ALREADY_USED' }
+  | { code: 'IDEMPOTENCY_CONFLICT' }
+  | { code: 'DOCUMENT_UNREADABLE'; reason: string; filename?: string }
+  | { code: 'TOO_MANY_WORDS'; words: number; maxWords: number }
+  | { code: 'CONTRACT_TOO_LONG'; tokens: number; maxTokens: number }
+  | { code: 'FILE_TOO_LARGE'; maxBytes: number; filename?: string }
+  /** An upload past an extraction limit (pages, inflated DOCX part, characters, time, memory, busy). */
+  | { code: 'DOCUMENT_LIMIT'; reason: string; limit: number | null; filename?: string }
+  | { code: 'TOO_MANY_FILES'; maxFiles: number }
+  | { code: 'CONTEXT_TOO_LONG'; maxChars: number }
+  | { code: 'INVALID_FILENAME' }
+  | { code: 'PURCHASES_DISABLED' }
+  | { code: 'ANALYSIS_FINISHED'; status: string };
+
+export const isTerminalEvent = (e: Pick<ProgressEvent, 'kind'>): boolean =>
+  e.kind === 'completed' || e.kind === 'failed' || e.kind === 'canceled';
