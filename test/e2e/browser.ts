@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { repoRoot } from '../support/processes';
 
-export const SCREENSHOTS = resolve(repoRoot, 'test-results/screenshots');
-export const DOC_SCREENSHOTS = resolve(repoRoot, 'docs/screenshots');
+const SCREENSHOTS = resolve(repoRoot, 'test-results/screenshots');
+const DOC_SCREENSHOTS = resolve(repoRoot, 'docs/screenshots');
 
 const CHROMIUM_ARGS = [
   '--headless',

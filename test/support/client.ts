@@ -21,16 +21,6 @@ export async function signUp(
   return { email, password, cookie: cookieHeader(res) };
 }
 
-export async function signIn(baseUrl: string, email: string, password: string): Promise<TestUser> {
-  const res = await fetch(`${baseUrl}/api/auth/sign-in/email`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: baseUrl },
-    body: JSON.stringify({ email, password }),
-  });
-  if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
-  return { email, password, cookie: cookieHeader(res) };
-}
-
 function cookieHeader(res: Response): string {
   return res.headers
     .getSetCookie()

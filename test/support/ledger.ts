@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
 
 /** The original deployment guide's double-charge query, unchanged. */
-export const DOUBLE_CHARGE_QUERY =
+const DOUBLE_CHARGE_QUERY =
   "SELECT memo_uuid, COUNT(*) FROM credit_transactions WHERE reason = 'analysis_charge' GROUP BY memo_uuid HAVING COUNT(*) > 1;";
 
 /** After every test: balance = sum of the ledger, held = sum of open holds, no double charge. */

@@ -5,7 +5,7 @@ import { amountsIn, DATE_RE, durationMonths, type Sentence, sentencesOf, shorten
  * What the simulated model "reads" in a contract, by plain text rules. Sections that look like
  * instructions to an AI are set aside (reported as open questions), never obeyed or used as facts.
  */
-export type OfferingKind = 'stand_ready' | 'service' | 'goods' | 'usage';
+type OfferingKind = 'stand_ready' | 'service' | 'goods' | 'usage';
 
 export interface Offering {
   key: string;
@@ -17,7 +17,7 @@ export interface Offering {
   citations: string[];
 }
 
-export interface Party {
+interface Party {
   name: string;
   role: 'vendor' | 'customer' | 'other';
   citations: string[];
