@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -386,6 +386,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const runId = randomBytes(3).toString('hex');
   const dir = await mkdtemp(join(tmpdir(), 'revmemo-chaos-'));
+  // Our own folder: open it to the `postgres` user (as root), so PostgreSQL keeps its data here and
+  // the restart finds it (devstack would otherwise move the data to a place outside this folder).
+  await chmod(dir, 0o755);
   const cleanups: Array<() => Promise<unknown>> = [() => rm(dir, { recursive: true, force: true })];
   const cleanup = async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);

@@ -95,7 +95,7 @@ export async function startRestartablePostgres(
   let stopped: { cmdline: string[]; uid: number; gid: number } | undefined;
 
   const postmaster = async () => {
-    const pid = Number((await readFile(`${dataDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
+    const pid = Number((await readFile(`${pg.dataDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from '@revmemo/db';
@@ -25,6 +25,9 @@ let user: TestUser;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'revmemo-pg-down-'));
+  // Our own folder: open it to the `postgres` user (as root), so PostgreSQL keeps its data here and
+  // the restart finds it (devstack would otherwise move the data to a place outside this folder).
+  await chmod(dir, 0o755);
   pg = await startRestartablePostgres(join(dir, 'postgres'), 'revmemo_pg_down');
   await migrate(pg.url);
   model = await startModelSimulator();

@@ -21,6 +21,8 @@ afterAll(() => h.sim.close());
 beforeEach(() => h.reset());
 
 const contract = fixtureText('usage-based');
+/** One try per step: isolates how a single failed request is classified. */
+const ONE_TRY = { tries: 1, budgetMs: 0, backoffMs: 0 };
 
 describe('injected model failures', () => {
   it.each<
@@ -34,7 +36,7 @@ describe('injected model failures', () => {
     ['malformed', 2, PermanentAnalysisError, 'schema', 2],
   ])('%s x%i -> %o (%s) after %i calls', async (mode, count, type, code, calls) => {
     await h.fail(mode, count);
-    const err = await h.run(contract, { timeoutMs: 300 }).then(
+    const err = await h.run(contract, { timeoutMs: 300, retry: ONE_TRY }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -57,10 +59,31 @@ describe('injected model failures', () => {
     expect(repair.messages[3]?.content).toMatch(/not valid JSON/);
   });
 
-  it('retries are left to the queue: the SDK makes exactly one attempt', async () => {
+  it('retries are ours, not the SDK’s: one request per try, the step gives up after its tries', async () => {
     await h.fail('500', 3);
-    await expect(h.run(contract)).rejects.toBeInstanceOf(TransientModelError);
-    expect((await h.stats()).calls).toBe(1);
+    await expect(
+      h.run(contract, { retry: { tries: 2, budgetMs: 10_000, backoffMs: 1 } }),
+    ).rejects.toBeInstanceOf(TransientModelError);
+    expect((await h.stats()).calls).toBe(2);
+  });
+
+  it('rides out transient failures inside the step and reports every request', async () => {
+    await h.fail('500', 3);
+    const calls: string[] = [];
+    const result = await h.run(contract, {
+      retry: { tries: 4, budgetMs: 10_000, backoffMs: 1 },
+      onModelCall: async (c) => {
+        calls.push(`${c.step}:${c.outcome}`);
+      },
+    });
+    expect(result.analysis.modelCalls).toBe(8);
+    expect(calls.slice(0, 4)).toEqual([
+      'contract:retried',
+      'contract:retried',
+      'contract:retried',
+      'contract:ok',
+    ]);
+    expect((await h.stats()).calls).toBe(8);
   });
 });
 

@@ -151,7 +151,7 @@ describe('the worker process', () => {
     await first.waitFor(/handed back/, 5_000);
     expect(first.output()).toMatch(/grace period over: aborting in-flight model calls/);
     // The call was cut, not answered, and the job is back in the queue for the next worker.
-    expect((await simulator().stats()).requests).toEqual([]);
+    expect((await simulator().stats()).requests.map((r) => r.outcome)).toEqual(['client-closed']);
     expect(await queue.getJobState(a.analysisId)).toBe('waiting');
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
     await simulator().setLatency(0);
@@ -175,12 +175,13 @@ describe('the worker process', () => {
     expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'released' });
   });
 
-  it('retries transient failures and charges once when it finally succeeds', async () => {
+  it('with one try per step, the job-level retry resumes at the failed step and charges once', async () => {
     await simulator().fail('500', 2);
     const a = await submitted();
-    await worker();
+    await worker({ MODEL_STEP_TRIES: '1' });
     const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed', 45_000);
     expect(row.attempts).toBe(3);
+    expect(row.modelCalls).toBe(7); // 2 failed tries of step 1, then 5 steps: nothing redone
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
   });
 
