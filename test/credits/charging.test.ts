@@ -107,15 +107,15 @@ describe('charging exactly once', () => {
     expect(await client.credits.balance.query()).toEqual({ balance: 10, held: 0, available: 10 });
   });
 
-  it('rides out transient failures (429, 500) inside the step and charges once', async () => {
+  it('rides out a rate-limited step (429 twice) inside the step and charges once', async () => {
     const { client } = await newUser();
     const q = await quote(client);
-    await stack.sim.fail('429', 1);
+    // One rule, set before submit: two injections in a row would race (the second replaces the first).
+    await stack.sim.fail('429', 2, { step: 'step2' });
     const s = await client.analysis.submit.mutate({
       quoteId: q.quoteId,
       idempotencyKey: crypto.randomUUID(),
     });
-    await stack.sim.fail('500', 1);
     const { events } = await followUntil(client, { analysisId: s.analysisId });
     expect(events.at(-1)?.event.kind).toBe('completed');
     expect(await chargesFor(stack.db, s.memoUuid)).toHaveLength(1);

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@revmemo/devstack';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { spawnProcess } from '../support/processes';
 import { waitUntil } from '../support/wait';
 
@@ -53,9 +53,24 @@ async function checkRunning(port: number, dataDir: string, devPid: number) {
   return tree;
 }
 
+const dataDirs: string[] = [];
+/**
+ * A data folder of the test's own, open to the `postgres` user so the cluster stays inside it and is
+ * removed with it (a private folder, where devstack must put the data elsewhere, has its own test).
+ */
+async function dataFolder() {
+  const dir = await mkdtemp(join(tmpdir(), 'revmemo-dev-'));
+  await chmod(dir, 0o755);
+  dataDirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  for (const dir of dataDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
 describe('pnpm dev', () => {
   it('starts everything from nothing, prints the URL, and Ctrl-C (SIGINT to the terminal group) leaves no process behind', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'revmemo-dev-'));
+    const dataDir = await dataFolder();
     const port = await freePort();
     const dev = await startDev('pnpm', ['dev'], {
       REVMEMO_DATA_DIR: dataDir,
@@ -78,7 +93,7 @@ describe('pnpm dev', () => {
   }, 240_000);
 
   it('a SIGTERM to the dev process alone stops children first, then the stores, and exits 0', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'revmemo-dev-'));
+    const dataDir = await dataFolder();
     const port = await freePort();
     const dev = await startDev(process.execPath, ['--import', 'tsx', 'packages/devstack/src/cli/dev.ts'], {
       REVMEMO_DATA_DIR: dataDir,

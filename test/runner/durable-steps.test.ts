@@ -161,11 +161,11 @@ describe('durable steps', () => {
     expect(job?.attemptsMade).toBe(0);
     const sent = (await stack.sim.requests()).length;
 
-    await stack.worker();
+    const second = await stack.worker();
     const row = await stack.waitFor(a.analysisId, (r) => r.status === 'completed');
     expect(stepNumbers((await stack.sim.requests()).slice(sent))).toEqual([3, 4, 5]);
     expect(await chargesFor(stack.db, a.memoUuid)).toHaveLength(1);
-    expect(row.attempts).toBe(2);
+    expect(row.attempts, `${first.output()}\n---\n${second.output()}`).toBe(2);
   });
 });
 

@@ -137,6 +137,12 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       log,
       release: { db: deps.db, publisher: deps.publisher, log, metrics: deps.metrics },
     };
+    if (deps.stopping.aborted) {
+      // A stopping worker can still be handed a job (BullMQ fetches ahead): give it straight back,
+      // before it counts as a run.
+      await handBack(job, token, log);
+      throw new WaitingError();
+    }
     let start: RunStart | null;
     try {
       start = await beginRun(deps.db, analysisId, { stalledCounter: job.stalledCounter });
