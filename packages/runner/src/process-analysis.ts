@@ -1,5 +1,6 @@
 import {
   AnalysisJobDataSchema,
+  PIPELINE_STAGES,
   type PipelineStage,
   type ProgressNotice,
   stageIndex,
@@ -418,23 +419,16 @@ function finishedSteps(start: RunStart): FinishedSteps {
   return out as FinishedSteps;
 }
 
-const MODEL_STAGES: PipelineStage[] = [
-  'contract',
-  'obligations',
-  'price',
-  'allocation',
-  'recognition',
-  'memo',
-];
+/** After preparation, the stages in the order a run works through them (steps, then the memo). */
+const AFTER_PREPARATION = PIPELINE_STAGES.slice(1);
+
 /** The stage a run with `finished` steps done works on next. */
 function stageOfStep(finished: number): PipelineStage {
-  return MODEL_STAGES[Math.min(finished, MODEL_STAGES.length - 1)] ?? 'contract';
+  return AFTER_PREPARATION[Math.min(finished, AFTER_PREPARATION.length - 1)] ?? 'contract';
 }
 
 function asStage(stage: string | null | undefined): PipelineStage | null {
-  return stage && (MODEL_STAGES as string[]).concat('preparation').includes(stage)
-    ? (stage as PipelineStage)
-    : null;
+  return (PIPELINE_STAGES as readonly string[]).includes(stage ?? '') ? (stage as PipelineStage) : null;
 }
 
 function recordCharge(
