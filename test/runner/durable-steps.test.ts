@@ -1,8 +1,7 @@
 import { beginRun, getAnalysis, listSteps, saveStep } from '@revmemo/db';
-import { enqueueAnalysis } from '@revmemo/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chargesFor, holdOf } from '../support/ledger';
-import { seedAnalysis, seedUser } from '../support/seed';
+import { seedAnalysis } from '../support/seed';
 import { until } from '../support/wait';
 import { stepNumbers, workerStack } from './worker-stack';
 
@@ -11,21 +10,14 @@ import { stepNumbers, workerStack } from './worker-stack';
  * Real worker processes, Postgres and Redis; the simulated model's failure injection.
  */
 let stack: Awaited<ReturnType<typeof workerStack>>;
-let userId: string;
-const retry = { attempts: 4, backoffMs: 200 };
 
 beforeAll(async () => {
   stack = await workerStack('durable');
-  userId = await seedUser(stack.db, 10_000);
 });
 afterEach(() => stack.cleanup());
 afterAll(() => stack.close());
 
-async function submit() {
-  const a = await seedAnalysis(stack.db, userId);
-  await enqueueAnalysis(stack.queue, a.analysisId, retry);
-  return a;
-}
+const submit = () => stack.submit();
 
 describe('durable steps', () => {
   it('rides out a provider that fails every distinct prompt once: 10 requests, no job retry, one charge', async () => {
@@ -171,7 +163,7 @@ describe('durable steps', () => {
 
 describe('checkpoint fencing', () => {
   it('a stale run cannot add or overwrite a step of the newer run', async () => {
-    const a = await seedAnalysis(stack.db, userId);
+    const a = await seedAnalysis(stack.db, stack.userId);
     const stale = await beginRun(stack.db, a.analysisId);
     const live = await beginRun(stack.db, a.analysisId);
     if (!stale || !live) throw new Error('analysis did not start');

@@ -1,9 +1,8 @@
 import { type ProgressEvent, snapshotFromStored, stageIndex } from '@revmemo/contracts';
 import { getAnalysis } from '@revmemo/db';
-import { enqueueAnalysis, type FollowedEvent, followProgress } from '@revmemo/queue';
+import { type FollowedEvent, followProgress } from '@revmemo/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chargesFor, holdOf } from '../support/ledger';
-import { seedAnalysis, seedUser } from '../support/seed';
 import { eventsOf, startHub } from './fixture';
 import { workerStack } from './worker-stack';
 
@@ -12,22 +11,15 @@ import { workerStack } from './worker-stack';
  * flight, poison is judged by progress, and no watcher ever sees the bar step back.
  */
 let stack: Awaited<ReturnType<typeof workerStack>>;
-let userId: string;
-const retry = { attempts: 4, backoffMs: 200 };
 
 beforeAll(async () => {
   // A shorter lock: a killed worker's job is picked up again after about 3 s instead of 5.
   stack = await workerStack('deaths', { POISON_STALLS: '3', WORKER_LOCK_DURATION_MS: '3000' });
-  userId = await seedUser(stack.db, 10_000);
 });
 afterEach(() => stack.cleanup());
 afterAll(() => stack.close());
 
-async function submit() {
-  const a = await seedAnalysis(stack.db, userId);
-  await enqueueAnalysis(stack.queue, a.analysisId, retry);
-  return a;
-}
+const submit = () => stack.submit();
 
 /** SIGKILLs the worker once the analysis stands at `stage` in run `attempt`, mid-request. */
 async function killAt(analysisId: string, stage: string, attempt: number) {

@@ -1,11 +1,17 @@
 import { type Db, getAnalysis, listQueuedOlderThan, listRunning, releaseAnalysis } from '@revmemo/db';
 import { type RecordedCall, startModelSimulator } from '@revmemo/model-simulator';
-import { type AnalysisQueue, createAnalysisQueue, createRedisConnection } from '@revmemo/queue';
+import {
+  type AnalysisQueue,
+  createAnalysisQueue,
+  createRedisConnection,
+  enqueueAnalysis,
+} from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { expectLedgerHealthy } from '../support/ledger';
 import { simulatorControl } from '../support/model';
 import { type AppProcess, spawnApp, stackEnv } from '../support/processes';
+import { seedAnalysis, seedUser } from '../support/seed';
 import { until } from '../support/wait';
 
 const WORKER_READY = /Worker started\. Waiting for jobs on queue \\?"analysis\\?"/;
@@ -40,6 +46,7 @@ export async function workerStack(label: string, extraEnv: Record<string, string
   const db: Db = database.db;
 
   const sim = simulatorControl(modelSim.url);
+  const userId = await seedUser(db, 10_000);
 
   return {
     db,
@@ -54,6 +61,13 @@ export async function workerStack(label: string, extraEnv: Record<string, string
       return w;
     },
     sim,
+    userId,
+    /** A quoted and submitted analysis of the stack's user, enqueued with 4 attempts. */
+    async submit() {
+      const a = await seedAnalysis(db, userId);
+      await enqueueAnalysis(queue, a.analysisId, { attempts: 4, backoffMs: 200 });
+      return a;
+    },
     /** Resolves while a model request is in flight (arrived, not yet answered). */
     async requestInFlight(timeoutMs = 30_000) {
       await until(sim.stats, (st) => st.calls > st.requests.length, 'a model request in flight', timeoutMs);
