@@ -126,7 +126,7 @@ const envObject = z.object({
   /** First backoff of the in-step retry (exponential with full jitter). */
   MODEL_STEP_BACKOFF_MS: int(1_000, 0),
   /** Worker deaths at the same step, with no step finished in between, before a contract is poison. */
-  POISON_STALLS: int(3, 1),
+  POISON_STALLS: int(5, 1),
   /** Unset: the worker serves no metrics. Set: GET /metrics on that port (the worker has no other HTTP). */
   /** Which proxies may set X-Forwarded-For: unset/false (none), true, a hop count, or comma-separated CIDRs. */
   TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().default('false')),

@@ -73,7 +73,7 @@ class NoLongerRunning extends Error {
 
 export type AnalysisOutcome = 'completed' | 'already-terminal' | 'canceled' | 'missing';
 
-const DEFAULT_POISON_STALLS = 3;
+const DEFAULT_POISON_STALLS = 5;
 
 /**
  * The analysis job (lifecycle in docs/durable-steps.md). Postgres is the source of truth and is
