@@ -9,6 +9,7 @@ import {
   isDependencyUnavailable,
   limitsOf,
   RETRY_AFTER_SECONDS,
+  retryAfterOfError,
   SERVICE_UNAVAILABLE_MESSAGE,
   toFetchHeaders,
 } from '@revmemo/api';
@@ -109,11 +110,14 @@ export async function buildServer({
             'tRPC call answered 503: a dependency is unreachable',
           );
       },
-      // SERVICE_UNAVAILABLE is HTTP 503; Retry-After tells clients (and proxies) when to try again.
+      // SERVICE_UNAVAILABLE is HTTP 503 and a limit's refusal 429; Retry-After tells clients (and
+      // proxies) when to try again: the longest wait any error in the batch asks for.
       responseMeta({ errors }) {
-        return errors.some((e) => e.code === 'SERVICE_UNAVAILABLE')
-          ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
-          : {};
+        const waits = errors.map((e) =>
+          e.code === 'SERVICE_UNAVAILABLE' ? RETRY_AFTER_SECONDS : (retryAfterOfError(e) ?? 0),
+        );
+        const wait = Math.max(0, ...waits);
+        return wait > 0 ? { headers: { 'retry-after': String(wait) } } : {};
       },
     },
   } satisfies FastifyTRPCPluginOptions<AppRouter>);

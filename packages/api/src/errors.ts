@@ -56,3 +56,18 @@ export const SERVICE_UNAVAILABLE_MESSAGE =
 export function serviceUnavailable(cause: unknown): TRPCError {
   return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: SERVICE_UNAVAILABLE_MESSAGE, cause });
 }
+
+/**
+ * A refusal by one of the account limits (docs/limits.md): TOO_MANY_REQUESTS (HTTP 429) with the
+ * limit's name and when to try again, sent as `appError` and as the Retry-After header (trpc.ts).
+ */
+export function tooManyRequests(limit: string, retryAfterSeconds: number, message: string): TRPCError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return appError('TOO_MANY_REQUESTS', message, { code: 'RATE_LIMITED', limit, retryAfterSeconds: seconds });
+}
+
+/** The Retry-After (seconds) a tRPC error asks for, if it is a limit's refusal. */
+export function retryAfterOfError(error: TRPCError): number | undefined {
+  const data = error.cause instanceof AppError ? error.cause.data : undefined;
+  return data?.code === 'RATE_LIMITED' ? data.retryAfterSeconds : undefined;
+}

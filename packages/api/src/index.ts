@@ -12,7 +12,9 @@ export {
   AppError,
   isDependencyUnavailable,
   RETRY_AFTER_SECONDS,
+  retryAfterOfError,
   SERVICE_UNAVAILABLE_MESSAGE,
+  tooManyRequests,
 } from './errors';
 export { extractionLimitsOf, limitsOf } from './limits';
 export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';

@@ -6,13 +6,14 @@ import type { AppErrorData } from './types';
  * client already retried them; see `retry` in the client options).
  */
 export type RevmemoErrorInfo =
-  | AppErrorData
+  | Exclude<AppErrorData, { code: 'RATE_LIMITED' }>
   | { code: 'UNAUTHORIZED' }
   | { code: 'FORBIDDEN' }
   | { code: 'NOT_FOUND' }
   | { code: 'BAD_REQUEST' }
   | { code: 'CONFLICT' }
-  | { code: 'RATE_LIMITED'; retryAfterMs: number | null }
+  /** `limit` names the account limit that refused the call, when the server said which. */
+  | { code: 'RATE_LIMITED'; retryAfterMs: number | null; limit?: string }
   | { code: 'SERVICE_UNAVAILABLE'; retryAfterMs: number | null }
   /** waitForResult's overall timeout ran out (the analysis goes on on the server). */
   | { code: 'TIMEOUT'; timeoutMs: number }
@@ -104,7 +105,16 @@ export function errorFromServer(
   retryAfterMs: number | null = null,
   cause?: unknown,
 ): RevmemoError {
-  if (data?.appError) return new RevmemoError(data.appError, message, status, data, { cause });
+  const appError = data?.appError;
+  if (appError?.code === 'RATE_LIMITED') {
+    const info = {
+      code: 'RATE_LIMITED',
+      limit: appError.limit,
+      retryAfterMs: appError.retryAfterSeconds * 1000,
+    } as const;
+    return new RevmemoError(info, message, status, data, { cause });
+  }
+  if (appError) return new RevmemoError(appError, message, status, data, { cause });
   const code =
     (data?.code && BY_TRPC_CODE[data.code]) || (status != null && BY_STATUS[status]) || 'SERVER_ERROR';
   const info: RevmemoErrorInfo =

@@ -134,7 +134,9 @@ export type AppErrorData =
   | { code: 'CONTEXT_TOO_LONG'; maxChars: number }
   | { code: 'INVALID_FILENAME' }
   | { code: 'PURCHASES_DISABLED' }
-  | { code: 'ANALYSIS_FINISHED'; status: string };
+  | { code: 'ANALYSIS_FINISHED'; status: string }
+  /** One of the account limits refused the call; the client waits `retryAfterSeconds` and retries. */
+  | { code: 'RATE_LIMITED'; limit: string; retryAfterSeconds: number };
 
 export const isTerminalEvent = (e: Pick<ProgressEvent, 'kind'>): boolean =>
   e.kind === 'completed' || e.kind === 'failed' || e.kind === 'canceled';

@@ -18,6 +18,12 @@ export type AppErrorData =
   | { code: 'CONTEXT_TOO_LONG'; maxChars: number }
   | { code: 'INVALID_FILENAME' }
   | { code: 'PURCHASES_DISABLED' }
-  | { code: 'ANALYSIS_FINISHED'; status: string };
+  | { code: 'ANALYSIS_FINISHED'; status: string }
+  /**
+   * A limit on how often or how much an account may do something (rate limits, open progress
+   * streams, batch size). `retryAfterSeconds` is also sent as the Retry-After header; `limit` names
+   * the limit that refused the call (see docs/limits.md).
+   */
+  | { code: 'RATE_LIMITED'; limit: string; retryAfterSeconds: number };
 
 export type AppErrorCode = AppErrorData['code'];
