@@ -1,6 +1,5 @@
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import {
   type ApiDeps,
   type AppRouter,
@@ -17,6 +16,8 @@ import { TRPCError } from '@trpc/server';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
+import { refuseOversizedBatches } from './batch-limit';
+import { watchForwardingHeaders } from './forwarding-watch';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { healthRoutes } from './routes/health';
@@ -32,6 +33,8 @@ export interface BuildOptions {
   webDistDir?: string;
   /** Where /metrics reads from (see createServerMetrics); a bare registry when omitted. */
   registry?: Registry;
+  /** Counts requests carrying forwarding headers while TRUST_PROXY is off (see forwarding-watch.ts). */
+  onUntrustedForwarding?: () => void;
 }
 
 /** The HTTP host: Better Auth, tRPC (batched calls and SSE subscriptions), uploads, webhooks, health, ops. */
@@ -40,6 +43,7 @@ export async function buildServer({
   logger = false,
   webDistDir,
   registry = new Registry(),
+  onUntrustedForwarding = () => undefined,
 }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
@@ -77,7 +81,9 @@ export async function buildServer({
   });
 
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
-  await app.register(rateLimit, { global: false });
+  // Account limits live in Redis (packages/api/src/rate-limits.ts, docs/limits.md), not per process.
+  watchForwardingHeaders(app, deps, onUntrustedForwarding);
+  refuseOversizedBatches(app, deps.config.limits.maxBatchSize);
   const limits = limitsOf(deps.config);
   await app.register(multipart, {
     limits: {
@@ -100,7 +106,9 @@ export async function buildServer({
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: ({ req }) => createContext(deps, toFetchHeaders(req.headers)),
+      createContext: ({ req }) => createContext(deps, toFetchHeaders(req.headers), req.ip),
+      // refuseOversizedBatches answers first with the number; this is the adapter's own backstop.
+      maxBatchSize: deps.config.limits.maxBatchSize,
       onError({ path, error }) {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           deps.log.error({ path, err: error.cause ?? error }, 'tRPC internal error');

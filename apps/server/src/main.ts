@@ -58,7 +58,12 @@ async function main() {
     });
     log.warn('ANALYSIS_EXECUTION=inline: analyses run inside this web process (rollback mode)');
   }
-  const app = await buildServer({ deps, logger: false, registry: metrics.registry });
+  const app = await buildServer({
+    deps,
+    logger: false,
+    registry: metrics.registry,
+    onUntrustedForwarding: metrics.untrustedForwarding,
+  });
   await app.listen({ port: config.http.port, host: config.http.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.http.port;

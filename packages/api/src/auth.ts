@@ -52,8 +52,8 @@ export function createAuth(config: Config, db: Db, log?: AuthLog) {
     },
     session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
     advanced: { useSecureCookies: secure },
-    // Sign-in throttling per IP; Better Auth keeps the counters in memory per process.
-    rateLimit: { enabled: config.env === 'production', window: 60, max: 30 },
+    // Off: sign-in, sign-up and every auth route are limited in Redis by apps/server/src/routes/auth.ts.
+    rateLimit: { enabled: false },
     // API keys for integrations (x-api-key header); our own rate limits apply, not the plugin's 10/day.
     plugins: [apiKey({ defaultPrefix: 'rvm_', apiKeyHeaders: 'x-api-key', rateLimit: { enabled: false } })],
     databaseHooks: {

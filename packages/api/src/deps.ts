@@ -7,14 +7,15 @@ import {
   createProgressHub,
   createProgressPublisher,
   createRedisConnection,
+  liveWorkerIds,
   type ProgressHub,
   type ProgressPublisher,
   watchRedisHealth,
-  workerHeartbeatKeys,
 } from '@revmemo/queue';
 import Stripe from 'stripe';
 import { type Auth, createAuth } from './auth';
 import { extractionLimitsOf } from './limits';
+import { createRateLimits, type RateLimits } from './rate-limits';
 import { withTimeout } from './timeout';
 
 export interface Logger {
@@ -38,6 +39,10 @@ export interface ApiDeps {
   stripeWebhooks: Stripe['webhooks'];
   /** Worker threads that parse uploads under the extraction limits (never on the event loop). */
   extractor: Extractor;
+  /** The account limits, counted in Redis so every web process shares one budget (docs/limits.md). */
+  rateLimits: RateLimits;
+  /** Commands-only Redis connection (flags the server records for `pnpm ops doctor`). */
+  redis: ReturnType<typeof createRedisConnection>;
   log: Logger;
   /** Optional counters the host registers (prom-client in apps/server); absent, nothing is counted. */
   metrics?: ApiMetrics;
@@ -51,6 +56,10 @@ export interface ApiDeps {
 export interface ApiMetrics {
   /** One progress event yielded to a subscriber of analysis.progress (snapshots included). */
   progressDelivered(): void;
+  /** One call refused by the named account limit. */
+  rateLimited?(limit: string): void;
+  /** One call counted in process memory because Redis did not answer the rate limiter. */
+  rateLimitFallback?(): void;
 }
 
 export interface Readiness {
@@ -104,6 +113,14 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
   });
   const stripe = createStripeClient(config);
   const extractor = createExtractor(extractionLimitsOf(config));
+  const rateLimits = createRateLimits({
+    redis: commands,
+    prefix: config.queue.prefix,
+    rules: config.limits.rates,
+    log,
+    onRefused: (name) => opts.metrics?.rateLimited?.(name),
+    onFallback: () => opts.metrics?.rateLimitFallback?.(),
+  });
   return {
     config,
     db: database.db,
@@ -114,6 +131,8 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
     stripe,
     stripeWebhooks: (stripe ?? new Stripe('sk_webhook_verification_only')).webhooks,
     extractor,
+    rateLimits,
+    redis: commands,
     log,
     metrics: opts.metrics,
     async ping() {
@@ -130,7 +149,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
           (m) => m.current && m.memoContent,
           () => false,
         ),
-        withTimeout(anyWorkerAlive(commands, config.queue.prefix), 2_000, 'heartbeat scan').catch(
+        withTimeout(anyWorkerAlive(commands, config.queue.prefix), 2_000, 'heartbeat lookup').catch(
           () => false,
         ),
       ]);
@@ -152,10 +171,10 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
   };
 }
 
-/** Some worker wrote its heartbeat within the last TTL. */
+/** Some worker beat within the last 30 s (one sorted-set range query; no keyspace scan). */
 export async function anyWorkerAlive(
   redis: ReturnType<typeof createRedisConnection>,
   prefix: string,
 ): Promise<boolean> {
-  return (await workerHeartbeatKeys(redis, prefix)).length > 0;
+  return (await liveWorkerIds(redis, prefix)).length > 0;
 }

@@ -1,5 +1,7 @@
+/** The server records what `pnpm ops doctor` should know (forwarding headers with TRUST_PROXY off). */
+export { recordUntrustedForwarding } from '@revmemo/queue';
 export { type Auth, createAuth } from './auth';
-export { type Context, createContext, type SessionUser, toFetchHeaders } from './context';
+export { type Context, createContext, limitSubjectOf, type SessionUser, toFetchHeaders } from './context';
 export {
   type ApiDeps,
   type ApiMetrics,
@@ -17,6 +19,7 @@ export {
   tooManyRequests,
 } from './errors';
 export { extractionLimitsOf, limitsOf } from './limits';
+export { formatWait, type LimitSubject } from './rate-limits';
 export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';
 export {
   checkContext,

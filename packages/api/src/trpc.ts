@@ -1,6 +1,7 @@
+import type { RateLimitName } from '@revmemo/config';
 import type { AppErrorData } from '@revmemo/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
-import type { Context } from './context';
+import { type Context, limitSubjectOf } from './context';
 import { AppError, isDependencyUnavailable, serviceUnavailable } from './errors';
 
 const t = initTRPC.context<Context>().create({
@@ -43,3 +44,14 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first.' });
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
+
+/**
+ * A signed-in procedure under the named account limit (docs/limits.md): each call is counted in
+ * Redis against the API key or the account before it runs; over the budget it is refused with
+ * TOO_MANY_REQUESTS (429 + Retry-After) and does nothing.
+ */
+export const limitedProcedure = (name: RateLimitName) =>
+  protectedProcedure.use(async ({ ctx, next }) => {
+    await ctx.deps.rateLimits.consume(name, limitSubjectOf(ctx));
+    return next();
+  });

@@ -135,6 +135,8 @@ export type AppErrorData =
   | { code: 'INVALID_FILENAME' }
   | { code: 'PURCHASES_DISABLED' }
   | { code: 'ANALYSIS_FINISHED'; status: string }
+  /** A tRPC batch with more calls than the server's MAX_BATCH_SIZE (HTTP 400). */
+  | { code: 'BATCH_TOO_LARGE'; size: number; maxBatchSize: number }
   /** One of the account limits refused the call; the client waits `retryAfterSeconds` and retries. */
   | { code: 'RATE_LIMITED'; limit: string; retryAfterSeconds: number };
 

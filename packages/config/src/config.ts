@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type CreditPack, DEFAULT_CREDIT_PACKS, DEFAULT_PRICING_TIERS, type PricingTier } from './pricing';
+import { rateLimitEnvShape, rateLimitsFromEnv } from './rate-limits';
 
 /** Defaults of the document-extraction limits (the environment can override each; see toConfig). */
 export const EXTRACTION_DEFAULTS = {
@@ -138,10 +139,30 @@ const envObject = z.object({
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  // --- Limits and retention (issue 12; docs/limits.md) ---
+  ...rateLimitEnvShape,
+  /** Calls one tRPC batch may carry; a larger batch is refused with 400 naming this number. */
+  MAX_BATCH_SIZE: int(20, 10),
+  /** Hours after a quote expires until its document text, context and file names are deleted. */
+  QUOTE_RETENTION_HOURS: int(24, 0),
+  /** Days after a quote expires until the textless row of an unused quote is deleted too. */
+  QUOTE_RECORD_DAYS: int(30, 1),
+  /** How often the quote cleanup runs (once per interval across all workers). */
+  QUOTE_CLEANUP_INTERVAL_MS: int(10 * 60_000, 100),
+  /** Where the worker's metrics listener binds; loopback unless told otherwise. */
+  WORKER_METRICS_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
 });
 
 // Checkout without a webhook secret would take payments whose credits never arrive.
 const envSchema = envObject.superRefine((e, ctx) => {
+  // A public /metrics tells anyone the queue depths and traffic; production must lock it.
+  if (e.NODE_ENV === 'production' && !e.METRICS_TOKEN) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['METRICS_TOKEN'],
+      message: 'is required in production (scrapers send it as `Authorization: Bearer <token>`)',
+    });
+  }
   if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) {
     ctx.addIssue({
       code: 'custom',
@@ -221,6 +242,16 @@ function toConfig(e: z.infer<typeof envSchema>) {
     },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     metricsToken: e.METRICS_TOKEN,
+    limits: {
+      rates: rateLimitsFromEnv(e),
+      maxBatchSize: e.MAX_BATCH_SIZE,
+    },
+    retention: {
+      quoteTextMs: e.QUOTE_RETENTION_HOURS * 3_600_000,
+      quoteRecordMs: e.QUOTE_RECORD_DAYS * 86_400_000,
+      cleanupIntervalMs: e.QUOTE_CLEANUP_INTERVAL_MS,
+    },
+    workerMetricsHost: e.WORKER_METRICS_HOST,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -10,3 +10,4 @@ export {
   SIMULATED_MODEL,
 } from './config';
 export { type CreditPack, DEFAULT_CREDIT_PACKS, DEFAULT_PRICING_TIERS, type PricingTier } from './pricing';
+export { RATE_LIMITS, type RateLimitName, type RateLimitRule } from './rate-limits';

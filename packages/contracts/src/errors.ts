@@ -19,9 +19,11 @@ export type AppErrorData =
   | { code: 'INVALID_FILENAME' }
   | { code: 'PURCHASES_DISABLED' }
   | { code: 'ANALYSIS_FINISHED'; status: string }
+  /** A tRPC batch carrying more calls than MAX_BATCH_SIZE (HTTP 400; send fewer calls per request). */
+  | { code: 'BATCH_TOO_LARGE'; size: number; maxBatchSize: number }
   /**
    * A limit on how often or how much an account may do something (rate limits, open progress
-   * streams, batch size). `retryAfterSeconds` is also sent as the Retry-After header; `limit` names
+   * streams). `retryAfterSeconds` is also sent as the Retry-After header; `limit` names
    * the limit that refused the call (see docs/limits.md).
    */
   | { code: 'RATE_LIMITED'; limit: string; retryAfterSeconds: number };

@@ -1,6 +1,6 @@
 import { describeEnv, type EnvVariableStatus, readEnv } from '@revmemo/config';
 import { type Db, schema } from '@revmemo/db';
-import { workerHeartbeatKeys } from '@revmemo/queue';
+import { liveWorkerIds, workerHeartbeatKey } from '@revmemo/queue';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -58,8 +58,13 @@ export async function connectRedis(url: string): Promise<Redis> {
   return redis;
 }
 
-/** Live workers' heartbeat keys with what each worker wrote. */
+/** Live workers (from the heartbeat set, no keyspace scan) with what each worker wrote. */
 export async function liveWorkers(redis: Redis, prefix: string): Promise<{ key: string; info: string }[]> {
-  const keys = await workerHeartbeatKeys(redis, prefix);
-  return Promise.all(keys.map(async (key) => ({ key, info: (await redis.get(key)) ?? '' })));
+  const ids = await liveWorkerIds(redis, prefix);
+  return Promise.all(
+    ids.map(async (id) => {
+      const key = workerHeartbeatKey(prefix, id);
+      return { key, info: (await redis.get(key)) ?? '' };
+    }),
+  );
 }

@@ -2,7 +2,12 @@ export { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq
 export { createRedisConnection } from './connection';
 export { type FollowedEvent, type FollowProgressOptions, followProgress } from './follow';
 export { type HealthLog, isRedisConnectionError, watchRedisHealth } from './health';
-export { workerHeartbeatKey, workerHeartbeatKeys } from './heartbeats';
+export {
+  liveWorkerIds,
+  recordHeartbeat,
+  removeHeartbeat,
+  workerHeartbeatKey,
+} from './heartbeats';
 export { createProgressHub, type ProgressHub, type ProgressListener } from './hub';
 export {
   ANALYSIS_QUEUE,
@@ -16,6 +21,11 @@ export {
   type RetryOptions,
   requeueAnalysis,
 } from './jobs';
+export {
+  readUntrustedForwarding,
+  recordUntrustedForwarding,
+  type UntrustedForwarding,
+} from './ops-flags';
 export { eventsStreamKey, PROGRESS_EVENT_NAME } from './progress-events';
 export { createProgressPublisher, type ProgressPublisher } from './publisher';
 export { compareStreamIds, isStreamId, maxStreamId, STREAM_START } from './stream-ids';

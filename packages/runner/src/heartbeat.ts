@@ -1,45 +1,48 @@
 import { hostname } from 'node:os';
-import { workerHeartbeatKey } from '@revmemo/queue';
+import { recordHeartbeat, removeHeartbeat, workerHeartbeatKey } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 
-const TTL_SECONDS = 30;
 const EVERY_MS = 10_000;
 
+/** `<host>:<pid>`: this process among the live workers. */
+export function workerId(host = hostname(), pid = process.pid): string {
+  return `${host}:${pid}`;
+}
+
 export function heartbeatKey(prefix: string, host = hostname(), pid = process.pid): string {
-  return workerHeartbeatKey(prefix, host, pid);
+  return workerHeartbeatKey(prefix, workerId(host, pid));
 }
 
 /**
- * A key per live worker process, refreshed well inside its TTL: readiness checks and ops count
- * workers by these keys, and a killed worker drops out within 30 s without anyone cleaning up.
+ * A beat every 10 s into the live-worker set (see @revmemo/queue heartbeats.ts): readiness checks and
+ * ops find workers there without a keyspace scan, and a killed worker ages out within 30 s without
+ * anyone cleaning up.
  */
 export function startHeartbeat(redis: Redis, prefix: string, info: Record<string, unknown> = {}) {
-  const key = heartbeatKey(prefix);
+  const id = workerId();
   const startedAt = new Date().toISOString();
   const beat = () =>
-    redis
-      .set(
-        key,
-        JSON.stringify({
-          ...info,
-          pid: process.pid,
-          host: hostname(),
-          startedAt,
-          at: new Date().toISOString(),
-        }),
-        'EX',
-        TTL_SECONDS,
-      )
-      .catch(() => undefined); // Redis down: the key expires and readiness reports it, which is right
+    recordHeartbeat(
+      redis,
+      prefix,
+      id,
+      JSON.stringify({
+        ...info,
+        pid: process.pid,
+        host: hostname(),
+        startedAt,
+        at: new Date().toISOString(),
+      }),
+    ).catch(() => undefined); // Redis down: the entry ages out and readiness reports it, which is right
   const first = beat();
   const timer = setInterval(beat, EVERY_MS);
   timer.unref();
   return {
-    key,
+    key: heartbeatKey(prefix),
     ready: first,
     async stop() {
       clearInterval(timer);
-      await redis.del(key).catch(() => undefined);
+      await removeHeartbeat(redis, prefix, id).catch(() => undefined);
     },
   };
 }

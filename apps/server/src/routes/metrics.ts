@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiDeps } from '@revmemo/api';
 import type { FastifyPluginAsync } from 'fastify';
 import { Gauge, type Registry } from 'prom-client';
@@ -6,8 +7,8 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 
 
 /**
  * GET /metrics in the Prometheus text format. Queue depths and open subscriptions are read at scrape
- * time (gauges with collect) so they are current without a timer. With METRICS_TOKEN set, scrapers
- * must send `Authorization: Bearer <token>`; without it, keep the endpoint on a private network.
+ * time (gauges with collect) so they are current without a timer. With METRICS_TOKEN set (required
+ * in production by packages/config), scrapers must send `Authorization: Bearer <token>`.
  */
 export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps; registry: Registry }> = async (
   app,
@@ -34,10 +35,19 @@ export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps; registry: Regist
 
   const token = deps.config.metricsToken;
   app.get('/metrics', async (req, reply) => {
-    if (token && req.headers.authorization !== `Bearer ${token}`) {
+    if (token && !bearerMatches(req.headers.authorization, token)) {
       return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'Send the metrics token.' } });
     }
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });
 };
+
+/**
+ * Compares SHA-256 digests with timingSafeEqual: equal lengths whatever was sent, and the time taken
+ * says nothing about how much of the token was right. Shared with the worker's metrics listener.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
+}

@@ -8,15 +8,15 @@ import {
 import type { TRPCRouterRecord } from '@trpc/server';
 import { createAnalysisService } from '../services/analysis.service';
 import { createQuoteService } from '../services/quote.service';
-import { protectedProcedure } from '../trpc';
+import { limitedProcedure, protectedProcedure } from '../trpc';
 
 export const analysisRouter = {
   /** Price pasted text (file uploads go through POST /api/quotes, which shares the same service). */
-  quote: protectedProcedure
+  quote: limitedProcedure('quote')
     .input(QuoteTextInputSchema)
     .mutation(({ ctx, input }) => createQuoteService(ctx.deps).quoteText(ctx.user.id, input)),
 
-  submit: protectedProcedure
+  submit: limitedProcedure('submit')
     .input(SubmitInputSchema)
     .mutation(({ ctx, input }) => createAnalysisService(ctx.deps).submit(ctx.user.id, input)),
 
@@ -28,7 +28,7 @@ export const analysisRouter = {
     .input(ListInputSchema)
     .query(({ ctx, input }) => createAnalysisService(ctx.deps).list(ctx.user.id, input)),
 
-  cancel: protectedProcedure
+  cancel: limitedProcedure('cancel')
     .input(AnalysisIdInputSchema)
     .mutation(({ ctx, input }) => createAnalysisService(ctx.deps).cancel(ctx.user.id, input.analysisId)),
 

@@ -1,7 +1,7 @@
 import { CheckoutInputSchema, ConfirmCheckoutInputSchema, HistoryInputSchema } from '@revmemo/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { createCreditsService } from '../services/credits.service';
-import { protectedProcedure } from '../trpc';
+import { limitedProcedure, protectedProcedure } from '../trpc';
 
 export const creditsRouter = {
   balance: protectedProcedure.query(({ ctx }) => createCreditsService(ctx.deps).balance(ctx.user.id)),
@@ -12,11 +12,11 @@ export const creditsRouter = {
 
   packs: protectedProcedure.query(({ ctx }) => createCreditsService(ctx.deps).packs()),
 
-  confirmCheckout: protectedProcedure
+  confirmCheckout: limitedProcedure('confirmCheckout')
     .input(ConfirmCheckoutInputSchema)
     .mutation(({ ctx, input }) => createCreditsService(ctx.deps).confirmCheckout(ctx.user, input.sessionId)),
 
-  checkout: protectedProcedure
+  checkout: limitedProcedure('checkout')
     .input(CheckoutInputSchema)
     .mutation(({ ctx, input }) => createCreditsService(ctx.deps).checkout(ctx.user, input.pack)),
 } satisfies TRPCRouterRecord;
