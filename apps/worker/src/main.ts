@@ -32,7 +32,11 @@ const runtime = await startAnalysisRuntime(config, log, {
 const metricsServer =
   config.queue.metricsPort === undefined
     ? undefined
-    : await startMetricsServer(registry, config.queue.metricsPort);
+    : await startMetricsServer(registry, {
+        port: config.queue.metricsPort,
+        host: config.workerMetricsHost,
+        token: config.metricsToken,
+      });
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -58,7 +62,8 @@ async function shutdown(signal: string) {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
-if (metricsServer) log.info({ port: metricsServer.port }, 'worker metrics on /metrics');
+if (metricsServer)
+  log.info({ port: metricsServer.port, host: config.workerMetricsHost }, 'worker metrics on /metrics');
 log.info(
   { prefix: config.queue.prefix, concurrency: config.queue.concurrency },
   `Worker started. Waiting for jobs on queue "${ANALYSIS_QUEUE}"`,

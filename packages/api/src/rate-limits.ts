@@ -1,4 +1,5 @@
 import type { RateLimitName, RateLimitRule } from '@revmemo/config';
+import { formatWait } from '@revmemo/format';
 import type { createRedisConnection } from '@revmemo/queue';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { tooManyRequests } from './errors';
@@ -52,13 +53,6 @@ function subjectKey(s: LimitSubject): string {
   if ('apiKey' in s) return `key:${s.apiKey}`;
   if ('email' in s) return `email:${s.email.trim().toLowerCase()}`;
   return `addr:${s.address}`;
-}
-
-/** "42 s", "3 min", "2 h": the wait as a person reads it. */
-export function formatWait(seconds: number): string {
-  if (seconds < 90) return `${seconds} s`;
-  if (seconds < 90 * 60) return `${Math.ceil(seconds / 60)} min`;
-  return `${Math.ceil(seconds / 3600)} h`;
 }
 
 /**

@@ -9,5 +9,6 @@ export {
   readEnv,
   SIMULATED_MODEL,
 } from './config';
+export { metricsAuthorized } from './metrics-token';
 export { type CreditPack, DEFAULT_CREDIT_PACKS, DEFAULT_PRICING_TIERS, type PricingTier } from './pricing';
 export { RATE_LIMITS, type RateLimitName, type RateLimitRule } from './rate-limits';

@@ -48,7 +48,7 @@ export {
   releaseAnalysis,
   updateProgress,
 } from './repo/lifecycle';
-export { createQuote, type NewQuote } from './repo/quotes';
+export { cleanUpExpiredQuotes, createQuote, type NewQuote, type QuoteCleanupResult } from './repo/quotes';
 export { ensureSecret } from './repo/secrets';
 export {
   listSteps,

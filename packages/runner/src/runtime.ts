@@ -17,6 +17,7 @@ import { startHeartbeat } from './heartbeat';
 import type { Log } from './log';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics';
 import { createAnalysisProcessor } from './process-analysis';
+import { createQuoteCleanup } from './quote-cleanup';
 import { createSweeper } from './sweeper';
 
 export interface RuntimeOptions {
@@ -36,7 +37,7 @@ export interface AnalysisRuntime {
 }
 
 /**
- * The analysis job runtime: BullMQ worker, failed-job release, sweeper, heartbeat. apps/worker runs
+ * The analysis job runtime: BullMQ worker, failed-job release, sweeper, quote cleanup, heartbeat. apps/worker runs
  * it as the whole process; apps/server runs it in-process when ANALYSIS_EXECUTION=inline (the
  * rollback switch). Either way the same handler runs, so the charging rules are the same.
  */
@@ -110,6 +111,15 @@ export async function startAnalysisRuntime(
     log,
     metrics,
   });
+  const quoteCleanup = createQuoteCleanup({
+    db: database.db,
+    redis,
+    prefix,
+    textAfterMs: config.retention.quoteTextMs,
+    recordAfterMs: config.retention.quoteRecordMs,
+    intervalMs: config.retention.cleanupIntervalMs,
+    log,
+  });
   const heartbeat = startHeartbeat(redis, prefix, {
     queue: ANALYSIS_QUEUE,
     concurrency: config.queue.concurrency,
@@ -122,6 +132,7 @@ export async function startAnalysisRuntime(
   await worker.waitUntilReady();
   await heartbeat.ready;
   sweeper.start();
+  quoteCleanup.start();
   void worker.run().catch(opts.onFatal);
 
   let stopped: Promise<void> | undefined;
@@ -144,6 +155,7 @@ export async function startAnalysisRuntime(
           clearTimeout(grace);
         }
         await sweeper.stop();
+        await quoteCleanup.stop();
         await heartbeat.stop();
         await publisher.close();
         await queue.close();

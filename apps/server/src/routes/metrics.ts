@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiDeps } from '@revmemo/api';
+import { metricsAuthorized } from '@revmemo/config';
 import type { FastifyPluginAsync } from 'fastify';
 import { Gauge, type Registry } from 'prom-client';
 
@@ -35,19 +35,10 @@ export const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps; registry: Regist
 
   const token = deps.config.metricsToken;
   app.get('/metrics', async (req, reply) => {
-    if (token && !bearerMatches(req.headers.authorization, token)) {
+    if (!metricsAuthorized(req.headers.authorization, token)) {
       return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'Send the metrics token.' } });
     }
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });
 };
-
-/**
- * Compares SHA-256 digests with timingSafeEqual: equal lengths whatever was sent, and the time taken
- * says nothing about how much of the token was right. Shared with the worker's metrics listener.
- */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v).digest();
-  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
-}

@@ -1,5 +1,5 @@
 import type { AppErrorData } from '@revmemo/contracts';
-import { bytes, nf } from './format';
+import { bytes, formatWait, nf } from './format';
 
 /** A problem to show the user: a short title and a sentence saying what to do. */
 export interface UserError {
@@ -74,6 +74,15 @@ export function describeError(appError: AppErrorData | null, serverMessage: stri
       return { title: 'Quote already used', message, appError };
     case 'PURCHASES_DISABLED':
       return { title: 'Purchases are off', message, appError };
+    case 'RATE_LIMITED':
+      // The server's message names the limit; the title carries the wait.
+      return {
+        title: `Too many requests — try again in ${formatWait(appError.retryAfterSeconds)}`,
+        message,
+        appError,
+      };
+    case 'BATCH_TOO_LARGE':
+      return { title: 'Too many requests at once', message, appError };
     default:
       return { title: 'Something went wrong', message, appError };
   }

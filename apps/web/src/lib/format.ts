@@ -5,7 +5,7 @@ export function credits(n: number | null | undefined): string {
   return `${nf.format(n)} ${Math.abs(n) === 1 ? 'credit' : 'credits'}`;
 }
 
-export { formatBytes as bytes } from '@revmemo/format';
+export { formatBytes as bytes, formatWait } from '@revmemo/format';
 
 const dateFmt = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
 export function dateTime(iso: string | null | undefined): string {

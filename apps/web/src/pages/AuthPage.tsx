@@ -16,7 +16,8 @@ function authMessage(
   if (code.includes('USER_ALREADY_EXISTS'))
     return 'An account with this email already exists. Sign in instead.';
   if (code === 'PASSWORD_TOO_SHORT') return 'Use a password of at least 8 characters.';
-  if (error.status === 429) return 'Too many attempts. Wait a minute and try again.';
+  // The server's refusal says how long to wait (apps/server/src/routes/auth.ts).
+  if (error.status === 429) return error.message || 'Too many attempts. Wait a minute and try again.';
   return error.message || (mode === 'sign-in' ? 'Could not sign in.' : 'Could not create the account.');
 }
 
