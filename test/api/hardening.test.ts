@@ -13,7 +13,10 @@ import { startProductStack } from '../support/stack';
 let stack: Awaited<ReturnType<typeof startProductStack>>;
 
 beforeAll(async () => {
-  stack = await startProductStack({ workers: 0, extraEnv: { METRICS_TOKEN: 'scrape-me' } });
+  stack = await startProductStack({
+    workers: 0,
+    extraEnv: { METRICS_TOKEN: 'scrape-me', RATE_LIMIT_AUTH_ADDRESS: '60/1m' },
+  });
 });
 afterAll(async () => {
   await stack?.stop();

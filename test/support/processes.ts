@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { RATE_LIMITS } from '@revmemo/config';
 import { freePort, stopChild } from '@revmemo/devstack';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -124,8 +125,16 @@ export function stackEnv(o: StackEnvOptions): Record<string, string> {
     JOB_BACKOFF_MS: '200',
     SWEEPER_INTERVAL_MS: '1000',
     SIGNUP_CREDITS: '100',
+    // Tests sign up and quote many times from one address in seconds; test/api/limits.test.ts sets
+    // the small limits it checks.
+    ...generousRateLimits(),
     ...o.extra,
   };
+}
+
+/** Every account limit at 100,000 a minute: present and counted, never in a test's way. */
+function generousRateLimits(): Record<string, string> {
+  return Object.fromEntries(Object.values(RATE_LIMITS).map((l) => [l.variable, '100000/1m']));
 }
 
 export async function startServer(env: Record<string, string>): Promise<AppProcess & { url: string }> {

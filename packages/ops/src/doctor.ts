@@ -1,5 +1,5 @@
 import { migrationStatus } from '@revmemo/db';
-import { createAnalysisQueue } from '@revmemo/queue';
+import { createAnalysisQueue, readUntrustedForwarding } from '@revmemo/queue';
 import { connectPostgres, connectRedis, liveWorkers, type OpsSettings } from './connect';
 import { createReport, errorText, type Report } from './output';
 
@@ -109,6 +109,7 @@ async function checkRedisAndQueue({ redisUrl, prefix }: OpsSettings, report: Rep
         `no worker heartbeat under prefix "${prefix}" in the last 30 s`,
         'start one with `pnpm start:worker` (Procfile `worker`) with the same REDIS_URL and QUEUE_PREFIX, then read its logs',
       );
+    await checkForwarding(redis, prefix, report);
     const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
     const waiting = (c.waiting ?? 0) + (c.prioritized ?? 0);
     report.ok(
@@ -136,4 +137,28 @@ async function checkRedisAndQueue({ redisUrl, prefix }: OpsSettings, report: Rep
     await queue.close().catch(() => undefined);
     redis.disconnect();
   }
+}
+
+/**
+ * A web process that saw X-Forwarded-For (or Forwarded) with TRUST_PROXY off leaves a flag in Redis
+ * for a day (apps/server/src/forwarding-watch.ts): it sits behind a proxy it does not trust, so every
+ * client has the proxy's address and the per-address limits (sign-in, sign-up) hold for the whole
+ * site at once. A warning, not a failure: the site works, but one client can lock out everyone.
+ */
+async function checkForwarding(
+  redis: Awaited<ReturnType<typeof connectRedis>>,
+  prefix: string,
+  report: Report,
+) {
+  const seen = await readUntrustedForwarding(redis, prefix);
+  if (!seen) {
+    report.ok('forwarding headers', 'none arrived while TRUST_PROXY is off (last 24 h)');
+    return;
+  }
+  report.warn(
+    'forwarding headers',
+    `requests with ${seen.header} arrived from ${seen.peer} (last at ${seen.at}) while TRUST_PROXY is off: ` +
+      "every client shares that proxy's address, so the per-address limits apply to the whole site. " +
+      'Set TRUST_PROXY on the web service to the proxies in front of it (Railway: TRUST_PROXY=1)',
+  );
 }
