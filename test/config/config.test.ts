@@ -43,6 +43,23 @@ describe('configuration', () => {
     expect(found[0]).toMatch(expected);
   });
 
+  it('requires METRICS_TOKEN in production (a public /metrics tells anyone the traffic)', () => {
+    expect(problems({ ...valid, NODE_ENV: 'production' })).toEqual([
+      'METRICS_TOKEN is required in production (scrapers send it as `Authorization: Bearer <token>`)',
+    ]);
+    expect(problems({ ...valid, NODE_ENV: 'production', METRICS_TOKEN: 'secret' })).toEqual([]);
+  });
+
+  it('reads account limits as count/window and names a malformed one', () => {
+    const config = parseConfig({ ...valid, RATE_LIMIT_QUOTE: '5/2m' });
+    expect(config.limits.rates.quote).toEqual({ points: 5, windowSeconds: 120 });
+    expect(config.limits.rates.signUpAddress).toEqual({ points: 10, windowSeconds: 3600 });
+    expect(problems({ ...valid, RATE_LIMIT_SUBMIT: 'lots' })).toEqual([
+      'RATE_LIMIT_SUBMIT must look like 30/1m (count/window; window in s, m or h)',
+    ]);
+    expect(problems({ ...valid, MAX_BATCH_SIZE: '2' })[0]).toMatch(/^MAX_BATCH_SIZE /);
+  });
+
   it.each(['apps/server/src/main.ts', 'apps/worker/src/main.ts'])(
     '%s exits non-zero at start with one line naming a malformed DATABASE_URL',
     async (entry) => {

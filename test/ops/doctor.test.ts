@@ -101,4 +101,16 @@ describe('pnpm ops doctor', () => {
       /^✗ workers: no worker heartbeat .+ -> fix: start one with `pnpm start:worker`/m,
     );
   });
+
+  it('warns when requests arrived with X-Forwarded-For while TRUST_PROXY is off, naming the fix', async () => {
+    // What a proxy in front of the web process (Railway's) adds to every request.
+    expect(
+      (await fetch(`${stack.url}/healthz`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status,
+    ).toBe(200);
+    const r = await runOps(['doctor'], env);
+    expect(r.code, r.output).toBe(0); // a warning, not a failure
+    expect(r.output).toMatch(
+      /^! forwarding headers: requests with x-forwarded-for arrived from 127\.0\.0\.1 .+ while TRUST_PROXY is off: .+ \(Railway: TRUST_PROXY=1\)$/m,
+    );
+  });
 });
