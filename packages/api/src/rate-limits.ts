@@ -8,7 +8,7 @@ import { withTimeout } from './timeout';
 /** Who a limit counts against: an account, an integration's API key, or (anonymous only) an address. */
 export type LimitSubject = { user: string } | { apiKey: string } | { address: string } | { email: string };
 
-export interface RateLimitLog {
+interface RateLimitLog {
   warn(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
 }

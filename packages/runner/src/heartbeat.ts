@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 const EVERY_MS = 10_000;
 
 /** `<host>:<pid>`: this process among the live workers. */
-export function workerId(host = hostname(), pid = process.pid): string {
+function workerId(host = hostname(), pid = process.pid): string {
   return `${host}:${pid}`;
 }
 
