@@ -155,6 +155,30 @@ describe('account limits across web processes', () => {
   });
 });
 
+describe('when Redis does not answer the limiter', () => {
+  it('fails open to per-process counting: calls still pass, the same rule still holds, one warning', async () => {
+    const own = await startRedis({});
+    const server = await startServer({ ...stack.env, REDIS_URL: own.url, RATE_LIMIT_QUOTE: '2/1m' });
+    try {
+      const user = await signUp(server.url);
+      await own.stop();
+      const quote = () => quoteOver(server.url, user.cookie);
+      expect((await quote()).status).toBe(200);
+      expect((await quote()).status).toBe(200);
+      const refused = await quote();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const warnings = server
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('rate limits fall back to per-process counting'));
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await server.stop(3_000);
+    }
+  });
+});
+
 describe('data that expires', () => {
   it('deletes an expired quote’s text on schedule; submitting it says it expired; an unused row goes after QUOTE_RECORD_DAYS', async () => {
     const user = await signUp(stack.url);
