@@ -30,6 +30,7 @@ beforeAll(async () => {
     extraEnv: {
       RATE_LIMIT_QUOTE: `${QUOTE_LIMIT}/1m`,
       RATE_LIMIT_SIGN_IN_EMAIL: '3/1m',
+      RATE_LIMIT_API_KEY_CREATE: '2/1m',
       MAX_BATCH_SIZE: '10',
       QUOTE_RETENTION_HOURS: '0',
       QUOTE_RECORD_DAYS: '1',
@@ -134,6 +135,37 @@ describe('account limits across web processes', () => {
       ),
     });
     expect((await attempt(second.url, `other-${victim.email}`)).status).toBe(401);
+  });
+
+  it('API key creation is limited per account; each key has its own quote budget, apart from the session', async () => {
+    const dee = await signUp(stack.url);
+    const create = (baseUrl: string, cookie: string) =>
+      fetch(`${baseUrl}/api/auth/api-key/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, origin: stack.url },
+        body: JSON.stringify({ name: 'ci integration' }),
+      });
+    const first = await create(stack.url, dee.cookie);
+    expect(first.status).toBe(200);
+    const { key } = (await first.json()) as { key: string };
+    expect((await create(second.url, dee.cookie)).status).toBe(200);
+    const refused = await create(stack.url, dee.cookie);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ appError: { code: 'RATE_LIMITED', limit: 'apiKeyCreate' } });
+    // Another account creates its keys as usual.
+    expect((await create(second.url, (await signUp(second.url)).cookie)).status).toBe(200);
+
+    // The session spends its quote budget; the integration's key still has all of its own.
+    for (let i = 0; i < QUOTE_LIMIT; i++) expect((await quoteOver(stack.url, dee.cookie)).status).toBe(200);
+    expect((await quoteOver(second.url, dee.cookie)).status).toBe(429);
+    const withKey = () =>
+      fetch(`${second.url}/trpc/analysis.quote`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body: JSON.stringify({ text: SMALL_CONTRACT }),
+      });
+    for (let i = 0; i < QUOTE_LIMIT; i++) expect((await withKey()).status).toBe(200);
+    expect((await withKey()).status).toBe(429);
   });
 
   it('refuses a batch larger than MAX_BATCH_SIZE with 400 naming the maximum; a full batch passes', async () => {

@@ -158,7 +158,10 @@ export function createTransport<TRouter extends AnyTRPCRouter>(
         eventSourceOptions: () => ({ fetch: authFetch }),
       }),
       // `raw`: the workspace's test client, batched and without the retry layer (errors as tRPC sent them).
-      false: opts.raw ? httpBatchLink({ url, fetch: authFetch }) : httpLink({ url, fetch: retryingFetch }),
+      // (At most 10 calls a batch: the server's MAX_BATCH_SIZE is never below that.)
+      false: opts.raw
+        ? httpBatchLink({ url, fetch: authFetch, maxItems: 10 })
+        : httpLink({ url, fetch: retryingFetch }),
     }),
   ];
   const trpc = createTRPCClient<TRouter>({ links: links as TRPCLink<TRouter>[] });

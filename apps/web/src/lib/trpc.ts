@@ -103,7 +103,8 @@ export const trpcClient = createTRPCClient<AppRouter>({
           // 0.5 s, 1 s, 2 s, 4 s, then every 5 s: about 17 s in all, longer than a restart.
           retryDelayMs: (attempt) => Math.min(500 * 2 ** attempt, 5_000),
         }),
-        httpBatchLink({ url: '/trpc' }),
+        // The server refuses batches above MAX_BATCH_SIZE (at least 10): never send more than that.
+        httpBatchLink({ url: '/trpc', maxItems: 10 }),
       ],
     }),
   ],
