@@ -54,7 +54,7 @@ export async function startBenchStack(opts: { extraEnv?: Record<string, string> 
       modelUrl: model.url,
       prefix,
       extra: {
-        // `test` (stackEnv's): Better Auth's own rate limiter (production only) would throttle sign-ups.
+        // stackEnv's account limits are generous: a bench signs up and quotes many times from one address.
         WEBSITE_URL: url,
         PORT: String(port),
         HOST: '127.0.0.1',
