@@ -57,7 +57,8 @@ async function frontDoor(refuse: number, status: 429 | 503, retryAfter: string) 
 }
 
 beforeAll(async () => {
-  stack = await startProductStack();
+  // The default quote limit (the suite's stacks run with generous ones): the last test reaches it.
+  stack = await startProductStack({ extraEnv: { RATE_LIMIT_QUOTE: '30/1m' } });
   const user = await signUp(stack.url);
   apiKey = await createApiKey(stack.url, user.cookie);
 });
@@ -114,7 +115,7 @@ describe('the client retries 503 and 429 by itself, within bounds', () => {
     await door.close();
   });
 
-  it("surfaces the server's own upload rate limit as RATE_LIMITED with retry-after", async () => {
+  it("surfaces the server's quote limit (per API key) as RATE_LIMITED with retry-after", async () => {
     const client = createRevmemoClient({ baseUrl: stack.url, apiKey, retry: { maxDelayMs: 1000 } });
     const file = [{ filename: 'msa.txt', data: new TextEncoder().encode(SMALL_CONTRACT) }];
     let err: unknown = null;
@@ -125,7 +126,7 @@ describe('the client retries 503 and 429 by itself, within bounds', () => {
       );
     expect(err).toBeInstanceOf(RevmemoError);
     const info = (err as RevmemoError).info;
-    expect(info.code).toBe('RATE_LIMITED');
+    expect(info).toMatchObject({ code: 'RATE_LIMITED', limit: 'quote' });
     expect(info.code === 'RATE_LIMITED' && info.retryAfterMs).toBeGreaterThan(1000);
   });
 });
