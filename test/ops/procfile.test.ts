@@ -103,6 +103,12 @@ describe('the Procfile', () => {
     expect(analysis).toMatchObject({ status: 'completed', finalChargedCredits: quote.credits });
     expect(analysis.memoContent).toMatch(/ASC 606/);
 
+    // The compiled ops CLI, as an operator runs it on a production machine: everything fine.
+    const doctor = spawnCommand('node --enable-source-maps packages/ops/dist/cli.js doctor', env);
+    expect(await doctor.exited, doctor.output()).toBe(0);
+    expect(doctor.output()).toMatch(/✓ migrations: current/);
+    expect(doctor.output()).toMatch(/✓ workers: 1 alive/);
+
     // The generated secret is in the database, so a second web process signs the same sessions.
     const db = postgres(env.DATABASE_URL, { max: 1 });
     cleanup.push(() => db.end());
