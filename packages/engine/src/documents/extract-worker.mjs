@@ -124,8 +124,8 @@ const PAGE_NUMBER =
  * Page furniture: page numbers in a page's top or bottom lines, and lines repeated in those zones on
  * at least half the pages (two at least) — running headers and footers, "CONFIDENTIAL", a title
  * repeated on every page. Numbers inside a repeated line are ignored when comparing ("Page 2 of 14"
- * and "Page 3 of 14" repeat). A repeated line without a number is kept where it first appears at the
- * top of page 1: that is the document's real title. Removal never empties a page.
+ * and "Page 3 of 14" repeat). A repeated line without a number (nor "confidential", "draft") is kept
+ * where it is the first line of page 1: that is the document's real title. Removal never empties a page.
  * See docs/extraction-and-sections.md.
  * @param {string[][]} pages
  * @returns {string[][]}
@@ -150,7 +150,8 @@ function removeFurniture(pages) {
       if (!zones[p]?.has(i)) return true;
       if (PAGE_NUMBER.test(line)) return false;
       if ((seen.get(key(line)) ?? 0) < threshold) return true;
-      const firstTitle = p === 0 && !/\d/.test(line) && i === lines.findIndex((l) => l !== '');
+      const firstTitle =
+        p === 0 && !/\d|confidential|draft|privileged/i.test(line) && i === lines.findIndex((l) => l !== '');
       return firstTitle;
     });
     // A page made only of lines found on other pages is content, not furniture: it stays as it is.
