@@ -12,6 +12,7 @@ import {
 } from '@revmemo/engine';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_NAMES, fixtureFile, fixtureText } from './support/files';
+import { SimHarness } from './support/sim';
 
 describe('splitSections', () => {
   it.each(FIXTURE_NAMES)('%s: numbered clauses become S1..Sn, covering the whole text', (name) => {
@@ -131,6 +132,27 @@ describe('documents as documents', () => {
       { name: 'x\n\u001EDocument: y.txt', text: 'two' },
     ]);
     expect(prepareDocuments(joined).documents.map((d) => d.name)).toEqual(['a.txt', 'x Document: y.txt']);
+  });
+
+  it('goes through the pipeline with per-document ids that the model cites and none are dropped', async () => {
+    const h = await SimHarness.start();
+    try {
+      const files = bundle();
+      const result = await h.run(joinDocuments(files), { fileNames: files.map((f) => f.name) });
+      expect(result.analysis.sections.map((s) => s.id)).toEqual(
+        prepareDocuments(joinDocuments(files)).sections.map((s) => s.id),
+      );
+      expect(result.analysis.droppedCitations).toBe(0);
+      const cited = JSON.stringify(result.analysis.steps).match(/"D\d\.S\d+"/g) ?? [];
+      expect(cited.length).toBeGreaterThan(0);
+      // What the model was sent: each section under its own id, and no boundary character.
+      const { requests } = await h.stats();
+      const sent = JSON.stringify(requests[0]);
+      expect(sent).toContain('[D2.S3] 1.2 Subscription fee');
+      expect(sent).not.toContain('\\u001e');
+    } finally {
+      await h.sim.close();
+    }
   });
 
   it.each([
