@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('the Procfile', () => {
-  it('railway.json deploys the same build and commands', () => {
+  it('railway.json and the start scripts run the same build and commands', () => {
     const types = procfile();
     const railway = JSON.parse(readFileSync(resolve(repoRoot, 'railway.json'), 'utf8'));
     expect(railway.build.buildCommand).toBe('pnpm install --frozen-lockfile && pnpm build');
@@ -33,6 +33,9 @@ describe('the Procfile', () => {
     // `pnpm build` ends with the bundles the Procfile runs.
     const scripts = JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')).scripts;
     expect(scripts.build).toContain('pnpm build:node');
+    // Locally, `pnpm build` then `pnpm start:server` / `start:worker` run what production runs.
+    expect(scripts['start:server']).toBe(types.web);
+    expect(scripts['start:worker']).toBe(types.worker);
   });
 
   it('release, web and worker, given only DATABASE_URL, REDIS_URL and the model settings, serve a full analysis', async () => {
