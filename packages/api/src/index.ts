@@ -19,7 +19,7 @@ export {
   tooManyRequests,
 } from './errors';
 export { extractionLimitsOf, limitsOf } from './limits';
-export type { LimitSubject } from './rate-limits';
+export { createRateLimits, type LimitSubject } from './rate-limits';
 export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';
 export {
   checkContext,
