@@ -54,6 +54,7 @@ async function main() {
       signUpAddress: huge,
       signUpEmail: huge,
       authAddress: huge,
+      authEmail: huge,
     },
     log: { warn: console.warn, info: () => undefined },
   });

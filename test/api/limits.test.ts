@@ -31,6 +31,7 @@ beforeAll(async () => {
       RATE_LIMIT_QUOTE: `${QUOTE_LIMIT}/1m`,
       RATE_LIMIT_SIGN_IN_EMAIL: '3/1m',
       RATE_LIMIT_API_KEY_CREATE: '2/1m',
+      RATE_LIMIT_AUTH_EMAIL: '2/1m',
       MAX_BATCH_SIZE: '10',
       QUOTE_RETENTION_HOURS: '0',
       QUOTE_RECORD_DAYS: '1',
@@ -135,6 +136,22 @@ describe('account limits across web processes', () => {
       ),
     });
     expect((await attempt(second.url, `other-${victim.email}`)).status).toBe(401);
+  });
+
+  it('mail-sending auth requests are counted per email address named, whichever process takes them', async () => {
+    const inbox = `inbox-${Date.now()}@example.com`;
+    const ask = (baseUrl: string, email: string) =>
+      fetch(`${baseUrl}/api/auth/request-password-reset`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: stack.url },
+        body: JSON.stringify({ email, redirectTo: '/reset-password' }),
+      });
+    // Whatever Better Auth answers (with or without a mail transport), it is not a refusal by a limit.
+    for (const url of [stack.url, second.url]) expect((await ask(url, inbox)).status).not.toBe(429);
+    const refused = await ask(stack.url, inbox);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ appError: { code: 'RATE_LIMITED', limit: 'authEmail' } });
+    expect((await ask(second.url, `other-${inbox}`)).status).not.toBe(429);
   });
 
   it('API key creation is limited per account; each key has its own quote budget, apart from the session', async () => {

@@ -46,6 +46,7 @@ const MESSAGES: Record<RateLimitName, string> = {
   signUpAddress: 'Too many accounts created from this address',
   signUpEmail: 'Too many sign-ups for this email address',
   authAddress: 'Too many requests from this address',
+  authEmail: 'Too many requests for this email address',
 };
 
 function subjectKey(s: LimitSubject): string {

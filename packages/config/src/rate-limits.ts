@@ -28,6 +28,8 @@ export const RATE_LIMITS = {
   signUpEmail: { variable: 'RATE_LIMIT_SIGN_UP_EMAIL', default: '5/1h' },
   /** Every other /api/auth/* request (sessions, sign-out, mail-sending flows), per client address. */
   authAddress: { variable: 'RATE_LIMIT_AUTH_ADDRESS', default: '120/1m' },
+  /** Every other POST /api/auth/* that names an email address (reset and verification mails), per email. */
+  authEmail: { variable: 'RATE_LIMIT_AUTH_EMAIL', default: '10/1h' },
 } as const;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;

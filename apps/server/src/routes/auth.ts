@@ -42,6 +42,13 @@ async function authLimits(
     // Anonymous: Better Auth answers 401; count it against the address like any other request.
     if (ctx.user) return [['apiKeyCreate', [limitSubjectOf(ctx)]]];
   }
+  // Mail-sending flows (password reset, verification) name the recipient: an inbox must not be
+  // flooded from many addresses.
+  if (request.method === 'POST' && email.length > 0)
+    return [
+      ['authAddress', [address]],
+      ['authEmail', email],
+    ];
   return [['authAddress', [address]]];
 }
 
