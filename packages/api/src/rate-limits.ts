@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RateLimitName, RateLimitRule } from '@revmemo/config';
 import { formatWait } from '@revmemo/format';
 import type { createRedisConnection } from '@revmemo/queue';
@@ -52,7 +53,9 @@ const MESSAGES: Record<RateLimitName, string> = {
 function subjectKey(s: LimitSubject): string {
   if ('user' in s) return `user:${s.user}`;
   if ('apiKey' in s) return `key:${s.apiKey}`;
-  if ('email' in s) return `email:${s.email.trim().toLowerCase()}`;
+  // Hashed: Redis keys (and anyone reading them) never see the email addresses tried.
+  if ('email' in s)
+    return `email:${createHash('sha256').update(s.email.trim().toLowerCase()).digest('base64url')}`;
   return `addr:${s.address}`;
 }
 
