@@ -96,7 +96,9 @@ describe('accounts in the browser', () => {
   it('a broken verification link says so on the result page', async () => {
     const context = await newContext(browser);
     const page = await context.newPage();
-    await page.goto(`${stack.url}/api/auth/verify-email?token=not-a-token&callbackURL=${encodeURIComponent(`${stack.url}/email-verified`)}`);
+    await page.goto(
+      `${stack.url}/api/auth/verify-email?token=not-a-token&callbackURL=${encodeURIComponent(`${stack.url}/email-verified`)}`,
+    );
     await page.getByTestId('verify-error').filter({ hasText: 'not valid' }).waitFor();
     expect(cspViolations(context)).toEqual([]);
     await context.close();

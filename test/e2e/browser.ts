@@ -56,10 +56,10 @@ const violations = new WeakMap<BrowserContext, string[]>();
 function recordCspViolations(context: BrowserContext) {
   const found: string[] = [];
   violations.set(context, found);
-  void context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
-    });
+  void context.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (e) => {
+      console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline'));
+    });`,
   });
   context.on('console', (msg) => {
     const text = msg.text();

@@ -25,7 +25,8 @@ export async function signUp(
   });
   if (!res.ok) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
   const user = { email, password, cookie: cookieHeader(res) };
-  if (opts.verify !== false) await followVerificationLink(await mailedLinkFromLog(baseUrl, email), user.cookie);
+  if (opts.verify !== false)
+    await followVerificationLink(await mailedLinkFromLog(baseUrl, email), user.cookie);
   return user;
 }
 

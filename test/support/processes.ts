@@ -114,18 +114,20 @@ const serversByPort = new Map<string, AppProcess>();
 /**
  * The link of the account email sent to `to` by the web process behind `baseUrl`, read from that
  * process's log: with MAIL_URL unset (as in tests) the server logs the link instead of sending it.
- * The newest such line wins (a resend supersedes the first link).
+ * The newest such line wins (a resend supersedes the first link). Addresses are unique per test.
  */
 export async function mailedLinkFromLog(
   baseUrl: string,
   to: string,
   subject: RegExp = /verify your email/i,
 ): Promise<string> {
-  const server = serversByPort.get(new URL(baseUrl).port);
-  if (!server) throw new Error(`no web process of this test listens on ${baseUrl}`);
+  // Behind a proxy (baseUrl is not a server's own port) any web process of this test may have sent it.
+  const own = serversByPort.get(new URL(baseUrl).port);
+  const servers = own ? [own] : [...serversByPort.values()];
+  if (servers.length === 0) throw new Error(`no web process of this test serves ${baseUrl}`);
   const find = () => {
     let link: string | undefined;
-    for (const line of server.output().split('\n')) {
+    for (const line of servers.flatMap((server) => server.output().split('\n'))) {
       if (!line.includes('"component":"mail"')) continue;
       try {
         const entry = JSON.parse(line) as { to?: string; subject?: string; link?: string };

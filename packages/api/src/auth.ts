@@ -72,7 +72,12 @@ export function createAuth(config: Config, db: Db, mailer: Mailer, log?: AuthLog
       // Whoever knew the old password is signed out everywhere.
       revokeSessionsOnPasswordReset: true,
       sendResetPassword: async ({ user, token }) => {
-        deliver(passwordResetEmail(user.email, `${site}${ACCOUNT_PAGES.resetPassword}?token=${encodeURIComponent(token)}`));
+        deliver(
+          passwordResetEmail(
+            user.email,
+            `${site}${ACCOUNT_PAGES.resetPassword}?token=${encodeURIComponent(token)}`,
+          ),
+        );
       },
     },
     emailVerification: {

@@ -39,7 +39,10 @@ export function createMailer(config: Config, log: MailLog): Mailer {
       async send(m) {
         const fields = { component: 'mail', to: m.to, subject: m.subject };
         if (logLinks)
-          log.info({ ...fields, link: m.link }, `email not sent (MAIL_URL is not set): "${m.subject}": ${m.link}`);
+          log.info(
+            { ...fields, link: m.link },
+            `email not sent (MAIL_URL is not set): "${m.subject}": ${m.link}`,
+          );
         else log.warn(fields, `email not sent: MAIL_URL is not set ("${m.subject}")`);
       },
       close() {},

@@ -53,7 +53,12 @@ function VerifyEmailBanner({ email, signupCredits }: { email: string; signupCred
       {state === 'sent' ? (
         <span data-testid="verify-resent">A new link is on its way.</span>
       ) : (
-        <button type="button" className="btn btn-ghost btn-small" onClick={resend} disabled={state === 'sending'}>
+        <button
+          type="button"
+          className="btn btn-ghost btn-small banner-action"
+          onClick={resend}
+          disabled={state === 'sending'}
+        >
           {state === 'failed' ? 'Could not send; try again' : 'Send a new link'}
         </button>
       )}

@@ -69,7 +69,9 @@ export function ForgotPasswordPage() {
   return (
     <AccountShell title="Forgot your password?">
       <form onSubmit={submit} noValidate>
-        <p className="hint">Enter the email of your account and we will send you a link to choose a new password.</p>
+        <p className="hint">
+          Enter the email of your account and we will send you a link to choose a new password.
+        </p>
         <div className="field">
           <label htmlFor={`${id}-email`}>Email</label>
           <input
@@ -147,7 +149,9 @@ export function ResetPasswordPage() {
   if (done)
     return (
       <AccountShell title="Password changed">
-        <p data-testid="reset-done">Your new password is set, and every other session of the account is signed out.</p>
+        <p data-testid="reset-done">
+          Your new password is set, and every other session of the account is signed out.
+        </p>
         <p className="auth-switch">
           <a href="/sign-in">Sign in with the new password</a>
         </p>
@@ -216,7 +220,9 @@ export function EmailVerifiedPage({ signedIn }: { signedIn: boolean }) {
     );
   return (
     <AccountShell title="Email verified">
-      <p data-testid="email-verified">Thank you: your email address is confirmed and your welcome credits are in your account.</p>
+      <p data-testid="email-verified">
+        Thank you: your email address is confirmed and your welcome credits are in your account.
+      </p>
       <p className="auth-switch">
         <a href="/">Continue to Revmemo</a>
       </p>
