@@ -52,7 +52,10 @@ describe('accounts in the browser', () => {
 
     const verification = await mailbox.waitFor(email, /verify your email/i);
     await page.goto(linkIn(verification));
-    await page.getByTestId('email-verified').waitFor();
+    await page
+      .getByTestId('email-verified')
+      .filter({ hasText: `your ${SIGNUP_CREDITS} welcome credits are in your account` })
+      .waitFor();
     await page.getByRole('link', { name: 'Continue to Revmemo' }).click();
     await page.getByRole('heading', { name: 'New analysis' }).waitFor();
     await expect.poll(() => page.getByTestId('balance-chip').textContent()).toBe(`${SIGNUP_CREDITS} credits`);

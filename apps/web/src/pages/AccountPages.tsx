@@ -1,6 +1,8 @@
+import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { authClient } from '../lib/auth';
 import { Link, useLocation } from '../lib/router';
+import { trpc } from '../lib/trpc';
 
 /*
  * The pages the account emails lead to (docs/accounts.md): "forgot password" asks for the link,
@@ -201,6 +203,8 @@ const VERIFY_ERRORS: Record<string, string> = {
 
 export function EmailVerifiedPage({ signedIn }: { signedIn: boolean }) {
   const { search } = useLocation();
+  const info = useQuery(trpc.system.info.queryOptions(undefined, { staleTime: 60_000 }));
+  const signupCredits = info.data?.signupCredits ?? 0;
   const error = new URLSearchParams(search).get('error');
   if (error)
     return (
@@ -221,7 +225,8 @@ export function EmailVerifiedPage({ signedIn }: { signedIn: boolean }) {
   return (
     <AccountShell title="Email verified">
       <p data-testid="email-verified">
-        Thank you: your email address is confirmed and your welcome credits are in your account.
+        Thank you: your email address is confirmed
+        {signupCredits > 0 ? ` and your ${signupCredits} welcome credits are in your account` : ''}.
       </p>
       <p className="auth-switch">
         <a href="/">Continue to Revmemo</a>
