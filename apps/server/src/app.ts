@@ -17,6 +17,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/a
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { refuseOversizedBatches } from './batch-limit';
+import { contentSecurityPolicy } from './csp';
 import { watchForwardingHeaders } from './forwarding-watch';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
@@ -80,7 +81,10 @@ export async function buildServer({
     return reply.code(status).send({ error: { code: err.name, message: err.message } });
   });
 
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  await app.register(helmet, {
+    contentSecurityPolicy: contentSecurityPolicy(deps.config.http.websiteUrl),
+    crossOriginEmbedderPolicy: false,
+  });
   // Account limits live in Redis (packages/api/src/rate-limits.ts, docs/limits.md), not per process.
   watchForwardingHeaders(app, deps, onUntrustedForwarding);
   refuseOversizedBatches(app, deps.config.limits.maxBatchSize);

@@ -15,6 +15,7 @@ import {
 import Stripe from 'stripe';
 import { type Auth, createAuth } from './auth';
 import { extractionLimitsOf } from './limits';
+import { createMailer } from './mail';
 import { createRateLimits, type RateLimits } from './rate-limits';
 import { withTimeout } from './timeout';
 
@@ -113,6 +114,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
   });
   const stripe = createStripeClient(config);
   const extractor = createExtractor(extractionLimitsOf(config));
+  const mailer = createMailer(config, log);
   const rateLimits = createRateLimits({
     redis: commands,
     prefix: config.queue.prefix,
@@ -124,7 +126,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
   return {
     config,
     db: database.db,
-    auth: createAuth(config, database.db, log),
+    auth: createAuth(config, database.db, mailer, log),
     queue,
     publisher,
     hub,
@@ -162,6 +164,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
       ),
     async close() {
       await extractor.close();
+      mailer.close();
       await hub.close();
       await publisher.close();
       await queue.close();
