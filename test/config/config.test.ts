@@ -44,10 +44,17 @@ describe('configuration', () => {
   });
 
   it('requires METRICS_TOKEN in production (a public /metrics tells anyone the traffic)', () => {
-    expect(problems({ ...valid, NODE_ENV: 'production' })).toEqual([
+    const production = {
+      ...valid,
+      NODE_ENV: 'production',
+      WEBSITE_URL: 'https://revmemo.example.com',
+      SIGNUP_CREDITS: '0',
+    };
+    expect(problems(production)).toEqual([
       'METRICS_TOKEN is required in production (scrapers send it as `Authorization: Bearer <token>`)',
     ]);
-    expect(problems({ ...valid, NODE_ENV: 'production', METRICS_TOKEN: 'secret' })).toEqual([]);
+    expect(problems({ ...production, METRICS_TOKEN: 'secret' })).toEqual([]);
+    expect(problems({ ...valid, NODE_ENV: 'development' })).toEqual([]);
   });
 
   it('reads account limits as count/window and names a malformed one', () => {
@@ -80,6 +87,7 @@ describe('configuration of accounts in production', () => {
     NODE_ENV: 'production',
     WEBSITE_URL: 'https://revmemo.example.com',
     MAIL_URL: 'smtp://apikey:secret@smtp.example.com:587',
+    METRICS_TOKEN: 'scrape-token',
   };
 
   it('accepts a production environment with its public URL and a mail server', () => {
@@ -122,7 +130,11 @@ describe('configuration of accounts in production', () => {
   });
 
   it('the server refuses to start in production without WEBSITE_URL and MAIL_URL, one line each', async () => {
-    const proc = spawnApp('apps/server/src/main.ts', { ...valid, NODE_ENV: 'production' });
+    const proc = spawnApp('apps/server/src/main.ts', {
+      ...valid,
+      NODE_ENV: 'production',
+      METRICS_TOKEN: 'scrape-token',
+    });
     expect(await proc.exited).not.toBe(0);
     expect(proc.output().trim().split('\n')).toEqual([
       'config error: WEBSITE_URL is required in production: the public https:// address (secure cookies, links in mail, Stripe return URLs)',
