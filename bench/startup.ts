@@ -138,7 +138,15 @@ async function main() {
       redisUrl,
       modelUrl: model.url,
       prefix: 'bench-startup',
-      extra: { NODE_ENV: 'production', WEBSITE_URL: url, PORT: String(port), HOST: '127.0.0.1' },
+      extra: {
+        NODE_ENV: 'production',
+        WEBSITE_URL: url,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        // Production requires these (a locked /metrics; mail only while sign-ups earn credits).
+        METRICS_TOKEN: 'bench-startup',
+        SIGNUP_CREDITS: '0',
+      },
     });
     const t0 = performance.now();
     const proc = spawnProcess(`${kind} ${variant}`, process.execPath, argsOf(kind, variant), env);
