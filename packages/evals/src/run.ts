@@ -136,7 +136,8 @@ async function runCase(
     sections = result.analysis.sections;
     // The model's own answers, before the engine drops citations to unknown sections: a made-up
     // section id is the model's mistake and must count against it.
-    answer = capture.answers() ?? result.analysis.steps;
+    // Steps not run (step 1 found no contract) score as empty answers.
+    answer = { ...emptyAnswer(), ...result.analysis.steps, ...capture.answers() };
     memoOpenItems = countOpenItems(result.memoMarkdown);
     onMemo?.(evalCase.id, result.memoMarkdown);
   } catch (err) {
@@ -226,9 +227,8 @@ class Capture {
     return res;
   };
 
-  answers(): StepResults | null {
-    if (!STEPS.every((s) => this.byStep.has(s.key))) return null;
-    return Object.fromEntries(this.byStep) as unknown as StepResults;
+  answers(): Partial<StepResults> {
+    return Object.fromEntries(this.byStep) as Partial<StepResults>;
   }
 }
 
@@ -258,30 +258,44 @@ export function countOpenItems(memo: string): number {
 
 /** An answer with nothing in it: scored for a case whose analysis failed, so every field counts 0. */
 function emptyAnswer(): StepResults {
-  const criterion = { status: 'unclear' as const, rationale: '', citations: [] };
-  const presence = { present: 'unclear' as const, analysis: '', citations: [] };
+  const criterion = { evidence: [], rationale: '', status: 'unclear' as const };
+  const presence = { evidence: [], analysis: '', present: 'unclear' as const };
+  const judgement = { evidence: [], facts: '', analysis: '', conclusion: 'needs_information' as const };
+  const base = { assumptions: [], openQuestions: [], conclusion: '' };
   return {
     contract: {
       parties: [],
       term: {
+        evidence: [],
         description: '',
         startDate: null,
         endDate: null,
         durationMonths: null,
         renewalAndTermination: null,
-        citations: [],
+        terminationForConvenience: 'unclear',
+        enforceableTermMonths: null,
       },
       criteria: { a: criterion, b: criterion, c: criterion, d: criterion, e: criterion },
-      combination: { analysis: '', citations: [] },
-      modifications: { analysis: '', citations: [] },
-      conclusion: '',
-      openQuestions: [],
+      combination: { evidence: [], analysis: '' },
+      modifications: [],
+      modificationTerms: { evidence: [], analysis: '' },
+      outcome: 'needs_information',
+      ...base,
     },
     obligations: {
       promisedGoodsOrServices: [],
       performanceObligations: [],
-      conclusion: '',
-      openQuestions: [],
+      judgements: {
+        materialRights: judgement,
+        principalVersusAgent: judgement,
+        setupFees: judgement,
+        warranty: judgement,
+        rightOfReturn: judgement,
+        breakage: judgement,
+        usageBasedRoyalty: judgement,
+        contractCosts: judgement,
+      },
+      ...base,
     },
     price: {
       currency: null,
@@ -290,18 +304,16 @@ function emptyAnswer(): StepResults {
       significantFinancing: presence,
       noncashConsideration: presence,
       considerationPayableToCustomer: presence,
-      transactionPrice: { amount: null, description: '', citations: [] },
-      conclusion: '',
-      openQuestions: [],
+      transactionPrice: { evidence: [], description: '', amount: null },
+      ...base,
     },
     allocation: {
       allocations: [],
-      discount: { present: 'unclear', amount: null, analysis: '', citations: [] },
-      variableConsiderationAllocation: { analysis: '', citations: [] },
-      conclusion: '',
-      openQuestions: [],
+      discount: { evidence: [], analysis: '', present: 'unclear', amount: null },
+      variableConsiderationAllocation: { evidence: [], analysis: '' },
+      ...base,
     },
-    recognition: { recognition: [], conclusion: '', openQuestions: [] },
+    recognition: { recognition: [], ...base },
   };
 }
 

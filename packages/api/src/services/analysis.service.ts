@@ -16,7 +16,7 @@ import { TRPCError, tracked } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
 import { withTimeout } from '../timeout';
-import { detailOf, summaryOf } from './analysis.view';
+import { detailOf, exportOf, summaryOf } from './analysis.view';
 
 /** The rules of submitting, reading, canceling and watching analyses; repositories hold the queries. */
 export function createAnalysisService(deps: ApiDeps) {
@@ -70,6 +70,11 @@ export function createAnalysisService(deps: ApiDeps) {
 
     async get(userId: string, analysisId: string) {
       return detailOf(await ownedOrNotFound(userId, analysisId));
+    },
+
+    /** The structured answers behind a completed memo, for the JSON download (docs/memo.md). */
+    async export(userId: string, analysisId: string) {
+      return exportOf(await ownedOrNotFound(userId, analysisId));
     },
 
     async list(userId: string, input: { limit: number; cursor?: string | null }) {

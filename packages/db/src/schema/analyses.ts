@@ -69,6 +69,11 @@ export const analyses = pgTable(
     finalChargedCredits: integer('final_charged_credits'),
     errorMessage: text('error_message'),
     memoContent: text('memo_content'),
+    /**
+     * The audit trail saved with the memo, in the same transaction: the step answers, what code
+     * checked (flags, recomputed numbers), documents and prompt version (docs/memo.md). Null before.
+     */
+    structured: jsonb('structured'),
     /** Submission time (the original's name; its monitoring query orders by it). */
     startedAt: ts('started_at').notNull().defaultNow(),
     /** When a worker first picked it up. */
