@@ -26,7 +26,7 @@ function asFinished(steps: Partial<StepResults>): FinishedSteps {
   ) as FinishedSteps;
 }
 
-async function memoFrom(steps: Partial<StepResults>): Promise<PipelineResult> {
+async function memoFrom(steps: Partial<StepResults>) {
   const result = await h.run(licence?.contract ?? '', {
     finished: asFinished(steps),
     fileNames: ['licence.txt'],

@@ -6,7 +6,7 @@ import type { Flag } from './flags';
  * transaction price and the standalone selling prices): relative-SSP allocation, the discount,
  * the totals. The model's figures are kept as answered; each difference becomes a flag.
  */
-export interface AllocationRow {
+interface AllocationRow {
   obligationId: string;
   description: string;
   ssp: number | null;
@@ -25,7 +25,7 @@ export interface NumbersCheck {
 }
 
 /** Differences below this are rounding: one currency unit, or 0.1 % of the price. */
-export function tolerance(price: number | null): number {
+function tolerance(price: number | null): number {
   return Math.max(1, Math.abs(price ?? 0) * 0.001);
 }
 

@@ -80,7 +80,7 @@ export function renderContractStep(r: ContractStep, cite: Citer): StepSection {
 }
 
 const SERIES = { applies: 'applies', does_not_apply: 'does not apply', unclear: 'unclear' } as const;
-export const NATURE = {
+const NATURE = {
   hosted_service: 'hosted service (no licence, 985-20-15-5)',
   functional_ip_licence: 'licence of functional IP (point in time)',
   symbolic_ip_licence: 'licence of symbolic IP (over time)',

@@ -15,7 +15,7 @@ export interface Source {
   text: string;
 }
 
-export type EvidenceProblem = 'unknown_section' | 'quote_not_found';
+type EvidenceProblem = 'unknown_section' | 'quote_not_found';
 
 export interface EvidenceCheck {
   /** JSON path of the evidence item, e.g. "criteria.a.evidence[0]". */
@@ -29,7 +29,7 @@ export interface EvidenceCheck {
  * Comparable form of a quote or a section: case, whitespace, typographic quotes and dashes, and
  * the punctuation a model adds or drops at the ends do not count.
  */
-export function normaliseForQuote(text: string): string {
+function normaliseForQuote(text: string): string {
   return text
     .toLowerCase()
     .replace(/[\u2018\u2019\u201A\u201B\u2032`]/g, "'")

@@ -283,7 +283,6 @@ export type ObligationsStep = z.infer<typeof ObligationsStepSchema>;
 export type PriceStep = z.infer<typeof PriceStepSchema>;
 export type AllocationStep = z.infer<typeof AllocationStepSchema>;
 export type RecognitionStep = z.infer<typeof RecognitionStepSchema>;
-export type Evidence = ContractStep['term']['evidence'][number];
 
 export interface StepResults {
   contract: ContractStep;
