@@ -277,8 +277,9 @@ function openItems({ steps, review }: MemoInput): string[] {
 
 /** Each cited section once, in order of first citation, with its text, so the reader need not open the file. */
 function appendix({ steps, documents }: MemoInput, byId: ReadonlyMap<string, Source>): string[] {
-  const ids = citedIds(STEPS.map((s) => steps[s.key]));
-  const known = ids.filter((id) => byId.has(id));
+  // In document order, as a reader pages through the contract.
+  const cited = new Set(citedIds(STEPS.map((s) => steps[s.key])));
+  const known = [...byId.keys()].filter((id) => cited.has(id));
   if (known.length === 0) return ['No clauses were cited.'];
   return known.flatMap((id) => {
     const s = byId.get(id) as Source;

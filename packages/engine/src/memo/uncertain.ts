@@ -71,8 +71,10 @@ export function uncertainItems(key: StepKey, steps: AnalysisSteps): string[] {
     case 'allocation': {
       const a = steps.allocation;
       if (!a) return [];
+      // A single obligation takes the whole price: its SSP is not needed (ASC 606-10-32-28).
+      const single = a.allocations.length === 1 && a.allocations[0]?.allocatedAmount !== null;
       const rows = a.allocations.flatMap((x) =>
-        x.standaloneSellingPrice === null || x.sspBasis === 'not_determinable'
+        !single && (x.standaloneSellingPrice === null || x.sspBasis === 'not_determinable')
           ? [
               `The standalone selling price of ${x.performanceObligationId} is not determinable from the contract: ${x.rationale}`,
             ]

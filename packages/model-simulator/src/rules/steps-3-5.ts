@@ -100,6 +100,38 @@ export function allocationStep(facts: Facts): Draft<AllocationStep> {
   const q = ssps.some((s) => s === null)
     ? ['What are the standalone selling prices of the obligations the contract does not price separately?']
     : [];
+  // One obligation takes the whole price: no standalone selling price is needed (32-28).
+  if (groups.length === 1 && total !== null) {
+    const ssp = ssps[0] ?? null;
+    return {
+      allocations: [
+        {
+          citations: [...(ssp?.citations ?? []), ...transactionPrice(facts).citations],
+          performanceObligationId: 'PO1',
+          standaloneSellingPrice: ssp?.amount ?? null,
+          sspBasis: ssp ? 'observable_price' : 'residual',
+          allocatedAmount: total,
+          rationale:
+            'The only performance obligation receives the whole transaction price (ASC 606-10-32-28).',
+        },
+      ],
+      discount: {
+        present: 'no',
+        amount: null,
+        analysis: 'With one performance obligation there is no discount to allocate.',
+        citations: [],
+      },
+      variableConsiderationAllocation: variable.length
+        ? {
+            analysis: 'Variable amounts relate to the only performance obligation.',
+            citations: variable.flatMap((v) => v.citations).slice(0, 3),
+          }
+        : { analysis: 'There is no variable consideration to allocate.', citations: [] },
+      assumptions: [],
+      conclusion: 'The whole transaction price is allocated to the single performance obligation.',
+      openQuestions: suspiciousQuestions(facts),
+    };
+  }
   return {
     allocations: groups.map((g, i) => {
       const ssp = ssps[i] ?? null;
