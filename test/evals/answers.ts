@@ -89,8 +89,12 @@ export function perfectAnswer(c: EvalCase): StepResults {
         id: `PO${i + 1}`,
         description: o.description,
         promisedItemIds: [`G${i + 1}`],
-        capableOfBeingDistinct: { status: 'met', rationale: 'Sold separately.' },
-        distinctInContext: { status: 'met', rationale: 'Not integrated with the other promises.' },
+        capableOfBeingDistinct: { status: 'met', rationale: 'Sold separately.', citations: cites(o.clauses) },
+        distinctInContext: {
+          status: 'met',
+          rationale: 'Not integrated with the other promises.',
+          citations: [],
+        },
         series: {
           substantiallyTheSame: { rationale: 'As the contract provides.', status: 'met' },
           satisfiedOverTime: { rationale: 'As the contract provides.', status: 'met' },

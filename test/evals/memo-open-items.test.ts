@@ -67,7 +67,7 @@ describe('the memo shows what the analysis is unsure of as open items for the ac
     const po = steps.obligations.performanceObligations[1];
     const rec = steps.recognition.recognition[0];
     if (!po || !rec) throw new Error('answer incomplete');
-    po.distinctInContext = { status: 'unclear', rationale: 'Storage may be incidental.' };
+    po.distinctInContext = { evidence: [], status: 'unclear', rationale: 'Storage may be incidental.' };
     rec.pattern = 'unclear';
     rec.rationale = 'Depends on whether the bill-and-hold criteria are met.';
     const items = openItems(memo(c, steps)).join('\n');

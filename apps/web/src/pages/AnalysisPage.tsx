@@ -286,7 +286,7 @@ function MemoView({
             {jsonState === 'busy' ? (
               'Preparing…'
             ) : jsonState === 'failed' ? (
-              'JSON failed, retry'
+              'Retry .json'
             ) : (
               <>
                 <span className="hide-narrow">Download </span>.json

@@ -113,8 +113,8 @@ export function renderObligationsStep(r: ObligationsStep, cite: Citer): StepSect
     `  - **${inline(po.id)}: ${inline(po.description)}**${cite(po.evidence, true)}`,
     `    - Nature of the promise: ${label(NATURE, po.natureOfPromise)}`,
     `    - Promised items: ${po.promisedItemIds.length ? po.promisedItemIds.map((id) => inline(id)).join(', ') : 'none listed'}`,
-    `    - Capable of being distinct: ${label(STATUS, po.capableOfBeingDistinct.status)}. ${inline(po.capableOfBeingDistinct.rationale)}`,
-    `    - Distinct in the context of the contract: ${label(STATUS, po.distinctInContext.status)}. ${inline(po.distinctInContext.rationale)}`,
+    `    - Capable of being distinct: ${label(STATUS, po.capableOfBeingDistinct.status)}. ${inline(po.capableOfBeingDistinct.rationale)}${cite(po.capableOfBeingDistinct.evidence)}`,
+    `    - Distinct in the context of the contract: ${label(STATUS, po.distinctInContext.status)}. ${inline(po.distinctInContext.rationale)}${cite(po.distinctInContext.evidence)}`,
     `    - Series of distinct services (25-14(b)): **${label(SERIES, po.series.conclusion)}**; substantially the same: ${label(STATUS, po.series.substantiallyTheSame.status)}, each satisfied over time: ${label(STATUS, po.series.satisfiedOverTime.status)}, same measure of progress: ${label(STATUS, po.series.sameMeasureOfProgress.status)}. ${inline(po.series.substantiallyTheSame.rationale, '')}`,
   ]);
   const judgements = (Object.keys(JUDGEMENTS) as (keyof typeof JUDGEMENTS)[]).map((k) => {

@@ -128,9 +128,11 @@ export const ObligationsStepSchema = z.object({
       id: z.string().describe('PO1, PO2, ...'),
       description: z.string(),
       promisedItemIds: z.array(z.string()),
-      capableOfBeingDistinct: z.object({ rationale: z.string(), status }).describe('ASC 606-10-25-19(a)'),
+      capableOfBeingDistinct: z
+        .object({ evidence, rationale: z.string(), status })
+        .describe('ASC 606-10-25-19(a)'),
       distinctInContext: z
-        .object({ rationale: z.string(), status })
+        .object({ evidence, rationale: z.string(), status })
         .describe('ASC 606-10-25-19(b) and 25-21'),
       series: z
         .object({

@@ -211,16 +211,19 @@ export function obligationsStep(facts: Facts): Draft<ObligationsStep> {
         citations: [...new Set(group.flatMap((o) => o.citations))],
         promisedItemIds: group.map((o) => `G${facts.offerings.indexOf(o) + 1}`),
         capableOfBeingDistinct: {
+          citations: first.citations.slice(0, 1),
           status: 'met',
           rationale: 'The customer can benefit from it on its own or with readily available resources.',
         },
         distinctInContext: combined
           ? {
+              citations: [...new Set(group.flatMap((o) => o.citations))],
               status: 'not_met',
               rationale:
                 'The contract describes significant customization, so the items form one combined output.',
             }
           : {
+              citations: [],
               status: 'met',
               rationale: 'It is not integrated with, and does not significantly modify, the other promises.',
             },
