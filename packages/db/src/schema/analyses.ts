@@ -133,7 +133,7 @@ export const analysisSteps = pgTable(
     step: text('step').notNull(),
     /** The step's answer after validation and citation checks: what later steps and the memo use. */
     result: jsonb('result').notNull(),
-    /** Citations the model made to sections that do not exist, removed from `result`. */
+    /** Evidence naming sections that do not exist: kept in `result` and flagged in the memo (docs/memo.md). */
     droppedCitations: integer('dropped_citations').notNull().default(0),
     model: text('model').notNull(),
     promptTokens: integer('prompt_tokens').notNull(),
