@@ -15,7 +15,9 @@ export function suspiciousQuestions(facts: Facts): string[] {
 export function contractStep(facts: Facts): Draft<ContractStep> {
   const q: string[] = [];
   if (facts.parties.length < 2) q.push('Who are the contracting parties and which one is the customer?');
-  const signature = facts.find(/in witness whereof|signed|executed|accepted and signed/i);
+  // An unsigned draft that says it binds no one: no contract yet (ASC 606-10-25-1(a), 25-6).
+  const draft = facts.sentence(/not binding|non-binding|no agreement exists until|subject to contract/i);
+  const signature = draft ? [] : facts.find(/in witness whereof|signed|executed|accepted and signed/i);
   const payment = facts.find(/\b(invoice|invoiced|payable|pay)\b/i);
   const offeringIds = facts.offerings.flatMap((o) => o.citations);
   const renewal = facts.sentence(/\brenews\b|may be renewed|successive|continues (on a )?month to month/i);
@@ -66,17 +68,23 @@ export function contractStep(facts: Facts): Draft<ContractStep> {
       ],
     },
     criteria: {
-      a: signature.length
+      a: draft
         ? {
-            status: 'met',
-            rationale: 'The contract is signed by authorized representatives of both parties.',
-            citations: signature.slice(-1),
+            citations: [draft.sectionId],
+            status: 'not_met',
+            rationale: `The document is an unsigned draft that binds neither party: "${shorten(draft.text, 140)}"`,
           }
-        : {
-            status: 'unclear',
-            rationale: 'No signature or approval evidence was found in the document.',
-            citations: [],
-          },
+        : signature.length
+          ? {
+              status: 'met',
+              rationale: 'The contract is signed by authorized representatives of both parties.',
+              citations: signature.slice(-1),
+            }
+          : {
+              status: 'unclear',
+              rationale: 'No signature or approval evidence was found in the document.',
+              citations: [],
+            },
       b: offeringIds.length
         ? {
             status: 'met',
@@ -141,9 +149,14 @@ export function contractStep(facts: Facts): Draft<ContractStep> {
       : { analysis: 'The contract does not address modifications.', citations: [] },
     assumptions: [],
     openQuestions: [...q, ...suspiciousQuestions(facts)],
-    outcome: signature.length && payment.length ? 'contract_exists' : 'needs_information',
-    conclusion:
-      signature.length && payment.length
+    outcome: draft
+      ? 'no_contract_yet'
+      : signature.length && payment.length
+        ? 'contract_exists'
+        : 'needs_information',
+    conclusion: draft
+      ? 'No contract with a customer exists yet: the document is an unsigned draft that binds neither party (ASC 606-10-25-1(a)); reassess when it is signed.'
+      : signature.length && payment.length
         ? 'A contract with a customer exists under ASC 606-10-25-1, subject to confirming collectibility.'
         : 'Whether a contract exists under ASC 606-10-25-1 cannot be concluded from the document alone.',
   };
