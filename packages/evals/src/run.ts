@@ -123,6 +123,7 @@ async function runCase(
   let answer: StepResults | null = null;
   let error: string | null = null;
   let memoOpenItems = 0;
+  let checkFlags = 0;
   try {
     const result = await runPipeline({
       client,
@@ -134,11 +135,11 @@ async function runCase(
       onStage: async (_stage, message) => onStage(message),
     });
     sections = result.analysis.sections;
-    // The model's own answers, before the engine drops citations to unknown sections: a made-up
-    // section id is the model's mistake and must count against it.
+    // The model's own answers as it gave them (the engine flags, never changes them).
     // Steps not run (step 1 found no contract) score as empty answers.
     answer = { ...emptyAnswer(), ...result.analysis.steps, ...capture.answers() };
     memoOpenItems = countOpenItems(result.memoMarkdown);
+    checkFlags = result.structured.flags.length;
     onMemo?.(evalCase.id, result.memoMarkdown);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
@@ -184,6 +185,7 @@ async function runCase(
     },
     inventedFacts: fields.filter((f) => f.invented).length,
     memoOpenItems,
+    checkFlags,
     fields,
     usage,
     durationMs: Math.round(performance.now() - started),
