@@ -160,6 +160,8 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   // Quotes store normalized text already; normalizing again is idempotent and protects callers
   // that pass raw text (CRLF, smart quotes) from getting different section ids.
   const text = normalizeText(input.documentText);
+  // The sectioning call: multi-document preparation returns the sections (ids like "D2.S4") and
+  // the document inventory in place of these two lines; everything below treats ids as opaque.
   const sections: CitableSection[] = splitSections(text);
   const documents = singleDocument(text, input.fileNames, sections);
   const boundary = newBoundary();
