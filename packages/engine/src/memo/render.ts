@@ -160,7 +160,7 @@ function executiveSummary({ steps, review }: MemoInput): string[] {
   if (!isComplete(steps)) lines.push('- **Steps 2 to 5:** not performed, because no contract exists yet.');
   const checks = review.flags.length;
   lines.push(
-    `- **Checks:** ${checks === 0 ? 'the numbers foot and every quote was found in its section.' : `${checks} finding${checks === 1 ? '' : 's'} flagged by the automated checks; see Key issues and Open items.`}`,
+    `- **Checks:** ${checks === 0 ? 'no flags from the automated checks (arithmetic, links to step 2, quoted evidence).' : `${checks} finding${checks === 1 ? '' : 's'} flagged by the automated checks; see Key issues and Open items.`}`,
   );
   return lines;
 }
