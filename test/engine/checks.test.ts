@@ -58,6 +58,30 @@ describe('checks on hand-made answers', () => {
     expect(section(r.memoMarkdown, 'Sign-off')).toContain('| Reviewer |');
   });
 
+  it('schedules revenue by contract year where the answers give amounts and months', async () => {
+    const steps = copy(perfect);
+    for (const r of steps.recognition.recognition) {
+      r.startMonth = 1;
+      r.endMonth = r.pattern === 'over_time' ? 24 : 1;
+      if (r.pattern === 'over_time') r.measureOfProgress = 'time_elapsed';
+    }
+    const r = await memoFrom(steps);
+    const schedule = section(r.memoMarkdown, 'Recognition schedule');
+    const money = (n: number) => `USD ${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
+    const allocated = (id: string) =>
+      steps.allocation.allocations.find((a) => a.performanceObligationId === id)?.allocatedAmount ?? 0;
+    const overTime = steps.recognition.recognition.filter((x) => x.pattern === 'over_time');
+    const secondYear = overTime.reduce((sum, x) => sum + allocated(x.performanceObligationId) / 2, 0);
+    const price = steps.price.transactionPrice.amount ?? 0;
+    expect(schedule).toContain('| Performance obligation | Year 1 | Year 2 | Total |');
+    expect(schedule).toContain(
+      `| **Total** | ${money(price - secondYear)} | ${money(secondYear)} | ${money(price)} |`,
+    );
+    expect(section(r.memoMarkdown, 'Disclosure inputs')).toContain(
+      `Expected to be recognised in the first contract year: ${money(price - secondYear)}; thereafter: ${money(secondYear)}.`,
+    );
+  });
+
   it('an allocation that does not foot', async () => {
     const steps = copy(perfect);
     const row = steps.allocation.allocations[0];

@@ -144,8 +144,10 @@ export function disclosureInputs(
     if (po.series.conclusion === 'applies')
       judgements.push(`${po.id} accounted for as a series of distinct services.`);
   }
+  // With one obligation the whole price is allocated to it: no standalone selling price judgement.
+  const several = steps.allocation.allocations.length > 1;
   for (const a of steps.allocation.allocations)
-    if (a.sspBasis !== 'observable_price')
+    if (several && a.sspBasis !== 'observable_price')
       judgements.push(
         `The standalone selling price of ${a.performanceObligationId} (${a.sspBasis.replace(/_/g, ' ')}).`,
       );
