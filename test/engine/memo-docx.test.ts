@@ -28,3 +28,27 @@ describe('the DOCX export carries the memo’s sections', () => {
     expect(text).toMatch(/[0-9a-f]{64}/);
   });
 });
+
+describe('citations name the document and the clause', () => {
+  it('"MSA §2.1 (S3)" and "Order Form §…" when the contract is several documents', () => {
+    const c = CASES.find((x) => x.id === 'software-licence-installation-pcs');
+    if (!c) throw new Error('case missing');
+    const input = memoInput(c, perfectAnswer(c));
+    const base = input.documents[0];
+    if (!base) throw new Error('no document');
+    // The first three sections as an MSA, the rest as its order form.
+    const sources = input.sources.map((s, i) => ({ ...s, documentId: i < 3 ? 'D1' : 'D2' }));
+    const documents = [
+      { ...base, id: 'D1', name: 'msa.pdf', kind: 'msa' },
+      { ...base, id: 'D2', name: 'order.pdf', kind: 'order_form' },
+    ];
+    const md = renderMemo({ ...input, sources, documents });
+    const labelled = sources.filter((s) => s.label && /^\d/.test(s.label));
+    const msa = labelled.find((s) => s.documentId === 'D1');
+    const order = labelled.find((s) => s.documentId === 'D2');
+    if (!msa || !order) throw new Error('fixture has no numbered clauses in both parts');
+    expect(md).toContain(`MSA §${msa.label} (${msa.id})`);
+    expect(md).toContain(`Order Form §${order.label} (${order.id})`);
+    expect(md).toContain('| D2 | order.pdf | order\\_form |');
+  });
+});
