@@ -1,7 +1,15 @@
-import { creditsToCharge, type FinishedSteps, type PipelineResult, type StepResults } from '@revmemo/engine';
+import {
+  creditsToCharge,
+  type FinishedSteps,
+  joinDocuments,
+  normalizeText,
+  type PipelineResult,
+  type StepResults,
+} from '@revmemo/engine';
 import { CASES } from '@revmemo/evals';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { copy, perfectAnswer } from '../evals/answers';
+import { fixtureFile } from './support/files';
 import { headings, memoHeadings, SimHarness } from './support/sim';
 
 /**
@@ -54,7 +62,7 @@ describe('checks on hand-made answers', () => {
     expect(r.memoMarkdown).toContain('| **Total** |');
     expect(r.memoMarkdown).toContain('| **Transaction price** |');
     expect(r.memoMarkdown).toContain('**Prepared with:** gpt-4.1, prompt version');
-    expect(r.memoMarkdown).toMatch(/\| D1 \| licence\.txt \| contract \| - \| \d+ \| `[0-9a-f]{64}` \|/);
+    expect(r.memoMarkdown).toMatch(/\| D1 \| licence\.txt \| \w+ \| [^|]+ \| \d+ \| `[0-9a-f]{64}` \|/);
     expect(section(r.memoMarkdown, 'Sign-off')).toContain('| Reviewer |');
   });
 
@@ -182,5 +190,29 @@ describe('checks on hand-made answers', () => {
     expect(section(r.memoMarkdown, 'Appendix: cited clauses')).toContain(
       "Preparer's note (N1):** Credit check passed",
     );
+  });
+});
+
+describe('an MSA, its order form and an amendment', () => {
+  it('cites each document by kind and analyses the amendment as a contract modification', async () => {
+    const files = ['master-services-agreement', 'order-form-1', 'amendment-1'].map((name) => ({
+      name: `${name}.pdf`,
+      text: normalizeText(fixtureFile(`msa-bundle/${name}.txt`)),
+    }));
+    const r = await h.run(joinDocuments(files), { fileNames: files.map((f) => f.name) });
+    expect(r.structured.documents.map((d) => d.kind)).toEqual(['msa', 'order_form', 'amendment']);
+    expect(
+      r.structured.flags.filter((f) => f.kind === 'unknown_section' || f.kind === 'quote_not_found'),
+    ).toEqual([]);
+    const md = r.memoMarkdown;
+    expect(md).toMatch(/MSA §[\d.]+ \(D1\.S\d+\)/);
+    expect(md).toMatch(/Order Form §[\d.]+ \(D2\.S\d+\)/);
+    expect(md).toMatch(/Amendment[^|\n]*\(D3\.S\d+\)/);
+    const modification = r.structured.steps.contract.modifications[0];
+    expect(modification?.evidence[0]?.sectionId).toMatch(/^D3\./);
+    expect(section(md, 'Step 1: Identify the contract')).toContain(
+      '- **Contract modifications (ASC 606-10-25-10 to 25-13):**',
+    );
+    expect(section(md, 'Key issues')).toContain('Contract modification:');
   });
 });

@@ -39,8 +39,8 @@ describe('citations name the document and the clause', () => {
     // The first three sections as an MSA, the rest as its order form.
     const sources = input.sources.map((s, i) => ({ ...s, documentId: i < 3 ? 'D1' : 'D2' }));
     const documents = [
-      { ...base, id: 'D1', name: 'msa.pdf', kind: 'msa' },
-      { ...base, id: 'D2', name: 'order.pdf', kind: 'order_form' },
+      { ...base, id: 'D1', name: 'msa.pdf', kind: 'msa' as const },
+      { ...base, id: 'D2', name: 'order.pdf', kind: 'order_form' as const },
     ];
     const md = renderMemo({ ...input, sources, documents });
     const labelled = sources.filter((s) => s.label && /^\d/.test(s.label));

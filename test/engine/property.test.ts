@@ -1,13 +1,12 @@
 import {
   PROMPT_VERSION,
+  prepareDocuments,
   renderMemo,
   reviewAnalysis,
   SIMULATED_NOTICE,
   STEPS,
   type StepResults,
   sectionSources,
-  singleDocument,
-  splitSections,
 } from '@revmemo/engine';
 import { instanceFromSchema, seededRandom } from '@revmemo/model-simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -67,12 +66,12 @@ describe('any schema-valid answer renders', () => {
       STEPS.map((s) => [s.key, instanceFromSchema(s.jsonSchema)]),
     ) as unknown as StepResults;
     const text = '1. A\nx\n2. B\ny\n3. C\nz';
-    const sections = splitSections(text);
+    const { sections, documents } = prepareDocuments(text);
     const sources = sectionSources(sections);
     const input = {
       steps,
       sources,
-      documents: singleDocument(text, [], sections),
+      documents,
       review: reviewAnalysis(steps, sources),
       additionalContext: null,
       promptVersion: PROMPT_VERSION,

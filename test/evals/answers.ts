@@ -3,12 +3,12 @@ import {
   type MemoInput,
   normalizeText,
   PROMPT_VERSION,
+  prepareDocuments,
   reviewAnalysis,
   type Section,
   STEPS,
   type StepResults,
   sectionSources,
-  singleDocument,
   splitSections,
 } from '@revmemo/engine';
 import type { EvalCase } from '@revmemo/evals';
@@ -224,13 +224,12 @@ function withQuotes(value: unknown, sections: readonly Section[]): unknown {
 
 /** What the pipeline would hand the renderer for these (possibly hand-broken) answers. */
 export function memoInput(c: EvalCase, steps: AnalysisSteps): MemoInput {
-  const text = normalizeText(c.contract);
-  const sections = splitSections(text);
+  const { sections, documents } = prepareDocuments(c.contract, [`${c.id}.txt`]);
   const sources = sectionSources(sections);
   return {
     steps,
     sources,
-    documents: singleDocument(text, [`${c.id}.txt`], sections),
+    documents,
     review: reviewAnalysis(steps, sources),
     additionalContext: null,
     model: 'gpt-4.1',

@@ -15,6 +15,7 @@ import {
 import Stripe from 'stripe';
 import { type Auth, createAuth } from './auth';
 import { extractionLimitsOf } from './limits';
+import { createMailer } from './mail';
 import { withTimeout } from './timeout';
 
 export interface Logger {
@@ -104,10 +105,11 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
   });
   const stripe = createStripeClient(config);
   const extractor = createExtractor(extractionLimitsOf(config));
+  const mailer = createMailer(config, log);
   return {
     config,
     db: database.db,
-    auth: createAuth(config, database.db, log),
+    auth: createAuth(config, database.db, mailer, log),
     queue,
     publisher,
     hub,
@@ -143,6 +145,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
       ),
     async close() {
       await extractor.close();
+      mailer.close();
       await hub.close();
       await publisher.close();
       await queue.close();

@@ -1,7 +1,14 @@
 export type { Flag, FlagKind } from './checks/flags';
 export { type Review, reviewAnalysis } from './checks/index';
 export type { NumbersCheck } from './checks/numbers';
-export { DEFAULT_EXTRACTION_LIMITS, type DocumentInput, extractText } from './documents/extract';
+export {
+  DEFAULT_EXTRACTION_LIMITS,
+  type DocumentInput,
+  type ExtractedText,
+  extractText,
+} from './documents/extract';
+export type { DocumentKind, SourceDocument } from './documents/inventory';
+export { joinDocuments, normalizeDocuments } from './documents/join';
 export { countWords, hashText, normalizeText } from './documents/normalize';
 export {
   createExtractor,
@@ -48,7 +55,12 @@ export {
   type StepRetryWait,
   type StructuredAnswers,
 } from './pipeline';
-export { type Section, splitSections } from './preparation/sections';
+export {
+  type PreparedDocuments,
+  prepareDocuments,
+  type Section,
+  splitSections,
+} from './preparation/sections';
 export { checkTokenBudget, countTokens } from './preparation/tokens';
 export { billableWords, type PricingRules, priceForText, priceForWords, TOKENS_PER_WORD } from './pricing';
 export { quoteFound, type Source } from './steps/evidence';
@@ -72,5 +84,5 @@ export {
   type StepResults,
   stepFor,
 } from './steps/schemas';
-export { noteSources, type SourceDocument, sectionSources, singleDocument } from './steps/sources';
+export { noteSources, sectionSources } from './steps/sources';
 export { type JsonSchema, strictModeProblems } from './steps/strict-schema';

@@ -4,13 +4,13 @@ import type OpenAI from 'openai';
 import type { Flag } from './checks/flags';
 import { reviewAnalysis } from './checks/index';
 import type { NumbersCheck } from './checks/numbers';
-import { normalizeText } from './documents/normalize';
+import type { SourceDocument } from './documents/inventory';
 import { AnalysisAbortedError, type TransientModelError } from './errors';
 import { renderMemo } from './memo/render';
 import { estimateCostUsd } from './model/cost';
 import { DEFAULT_STEP_RETRY, type RetryWait, type StepRetryPolicy, withStepRetry } from './model/retry';
 import { type CallUsage, callStructured } from './model/structured-call';
-import { type Section, splitSections } from './preparation/sections';
+import { prepareDocuments, type Section } from './preparation/sections';
 import { checkTokenBudget } from './preparation/tokens';
 import { checkEvidence, type Source } from './steps/evidence';
 import { buildStepMessages, newBoundary, PROMPT_VERSION, renderContractBlock } from './steps/prompts';
@@ -23,13 +23,7 @@ import {
   type StepResults,
   stepFor,
 } from './steps/schemas';
-import {
-  type CitableSection,
-  noteSources,
-  type SourceDocument,
-  sectionSources,
-  singleDocument,
-} from './steps/sources';
+import { noteSources, sectionSources } from './steps/sources';
 
 export interface PipelineInput {
   client: OpenAI;
@@ -159,11 +153,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   if (!resuming) await onStage('preparation', 'Splitting the contract into sections');
   // Quotes store normalized text already; normalizing again is idempotent and protects callers
   // that pass raw text (CRLF, smart quotes) from getting different section ids.
-  const text = normalizeText(input.documentText);
-  // The sectioning call: multi-document preparation returns the sections (ids like "D2.S4") and
-  // the document inventory in place of these two lines; everything below treats ids as opaque.
-  const sections: CitableSection[] = splitSections(text);
-  const documents = singleDocument(text, input.fileNames, sections);
+  const { sections, documents } = prepareDocuments(input.documentText, input.fileNames);
   const boundary = newBoundary();
   const additionalContext = input.additionalContext?.trim() || null;
   const note = noteSources(additionalContext);

@@ -1,6 +1,6 @@
 /**
  * Reads the contract out of a chat request the way a model would see it: the block between
- * <contract-TOKEN> tags, each section starting with its id in brackets ("[S3] ...").
+ * <contract-TOKEN> tags, each section starting with its id in brackets ("[S3] ...", or "[D2.S3] ..." for a contract of several documents).
  */
 export interface SimSection {
   id: string;

@@ -1,5 +1,6 @@
+import type { SourceDocument } from '../documents/inventory';
 import { cleanSectionId, quoteFound, type Source } from '../steps/evidence';
-import { citationLabel, type SourceDocument } from '../steps/sources';
+import { citationLabel } from '../steps/sources';
 
 /**
  * Every string in the structured results came from the model, which read attacker-controllable

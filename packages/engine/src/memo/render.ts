@@ -1,8 +1,9 @@
 import type { Review } from '../checks/index';
+import type { SourceDocument } from '../documents/inventory';
 import type { Source } from '../steps/evidence';
 import { citedIds } from '../steps/evidence';
 import { type AnalysisSteps, STEPS, type StepKey, type StepResults } from '../steps/schemas';
-import { citationLabel, type SourceDocument } from '../steps/sources';
+import { citationLabel } from '../steps/sources';
 import { citer, inline } from './markdown';
 import {
   JUDGEMENT_CONCLUSION,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { SourceDocument } from '../documents/inventory';
 import type { Source } from './evidence';
 import type { StepKey } from './schemas';
-import type { SourceDocument } from './sources';
 
 /** Changes whenever the instructions or the schemas change; printed in the memo and stored with it. */
 export const PROMPT_VERSION = '2026-11-29.evidence-1';

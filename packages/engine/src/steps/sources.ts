@@ -1,42 +1,6 @@
-import { hashText } from '../documents/normalize';
+import type { SourceDocument } from '../documents/inventory';
 import type { Section } from '../preparation/sections';
 import type { Source } from './evidence';
-
-/**
- * One uploaded document, as the document inventory describes it. The shape is the one the
- * preparation code produces for multi-document contracts; `singleDocument` builds it for the
- * plain sectioning so citations and the memo header work the same either way.
- */
-export interface SourceDocument {
-  id: string;
-  name: string;
-  /** "msa", "order_form", "amendment", "sow", "contract", … */
-  kind: string;
-  title: string;
-  dateText: string | null;
-  sha256: string;
-  words: number;
-  pages?: number | undefined;
-  warnings: string[];
-}
-
-/** A section as the engine cites it: with the document it belongs to. */
-export type CitableSection = Section & { documentId?: string };
-
-export function singleDocument(text: string, fileNames: string[], sections: Section[]): SourceDocument[] {
-  return [
-    {
-      id: 'D1',
-      name: fileNames.join(', ') || 'pasted text',
-      kind: 'contract',
-      title: sections[0]?.title ?? '',
-      dateText: null,
-      sha256: hashText(text),
-      words: text.split(/\s+/).filter(Boolean).length,
-      warnings: [],
-    },
-  ];
-}
 
 /**
  * The preparer's note as citable paragraphs N1, N2, …: facts from outside the contract (SSP,
@@ -57,10 +21,10 @@ export function noteSources(note: string | null): Source[] {
     }));
 }
 
-export function sectionSources(sections: CitableSection[]): Source[] {
+export function sectionSources(sections: Section[]): Source[] {
   return sections.map((s) => ({
     id: s.id,
-    documentId: s.documentId ?? 'D1',
+    documentId: s.documentId,
     label: s.label,
     title: s.title,
     text: s.text,
@@ -72,8 +36,8 @@ const KIND_NAMES: Record<string, string> = {
   order_form: 'Order Form',
   amendment: 'Amendment',
   sow: 'SOW',
-  statement_of_work: 'SOW',
-  dpa: 'DPA',
+  addendum: 'Addendum',
+  terms: 'Terms',
 };
 
 /**
