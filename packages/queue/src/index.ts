@@ -1,6 +1,7 @@
 export { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 export { createRedisConnection } from './connection';
 export { type FollowedEvent, type FollowProgressOptions, followProgress } from './follow';
+export { type ProgressSink, watchProgress } from './watch';
 export { type HealthLog, isRedisConnectionError, watchRedisHealth } from './health';
 export { workerHeartbeatKey, workerHeartbeatKeys } from './heartbeats';
 export { createProgressHub, type ProgressHub, type ProgressListener } from './hub';
