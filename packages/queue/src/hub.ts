@@ -4,7 +4,14 @@ import { QueueEvents, type QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type HealthLog, watchRedisHealth } from './health';
 import { ANALYSIS_QUEUE } from './jobs';
-import { decodeProgress, eventsStreamKey, fieldsToObject, PROGRESS_EVENT_NAME } from './progress-events';
+import {
+  analysisStreamKey,
+  decodeProgress,
+  eventsStreamKey,
+  fieldsToObject,
+  PROGRESS_EVENT_NAME,
+  perAnalysisSinceKey,
+} from './progress-events';
 import { compareStreamIds, isStreamId, STREAM_START } from './stream-ids';
 
 export type ProgressListener = (id: string, event: ProgressEvent) => void;
@@ -104,16 +111,34 @@ export function createProgressHub(opts: {
 
   async function backfill(analysisId: string, afterId: string) {
     if (!isStreamId(afterId)) return { trimmed: true, events: [] };
+    // Trimmed or unknown is decided before reading anything (one XINFO, one GET).
+    const [lost, since] = await Promise.all([lostAfter(afterId), redis.get(perAnalysisSinceKey(opts.prefix))]);
+    if (lost) return { trimmed: true, events: [] };
+    if (since && compareStreamIds(afterId, since) >= 0) {
+      // The analysis's own stream holds every event of it after `afterId` (the publisher writes both,
+      // and it is never trimmed shorter than the shared one), so this reads only what the client missed.
+      return { trimmed: false, ...(await readEntries(analysisStreamKey(opts.prefix, analysisId), afterId, null)) };
+    }
+    // Resume points from before per-analysis streams existed: walk the shared stream.
+    const read = await readEntries(key, afterId, analysisId);
+    // Checked after reading too: trimming only moves forward, so if nothing after afterId is gone
+    // now, nothing was gone while we read either.
+    return { trimmed: await lostAfter(afterId), ...read };
+  }
+
+  /** Entries from `afterId` (inclusive, for `seen`) on, optionally only those of one analysis. */
+  async function readEntries(streamKey: string, afterId: string, onlyAnalysis: string | null) {
     const events: { id: string; event: ProgressEvent }[] = [];
     let seen: ProgressEvent | undefined;
     // The first page starts AT afterId (inclusive) to read the event the client saw last, in the
     // same round trip: it is where the follower's "never step back" floor starts.
     let start = afterId;
     for (;;) {
-      const page = (await redis.xrange(key, start, '+', 'COUNT', PAGE)) as [string, string[]][];
+      const page = (await redis.xrange(streamKey, start, '+', 'COUNT', PAGE)) as [string, string[]][];
       for (const [id, raw] of page) {
         const fields = fieldsToObject(raw);
-        if (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== analysisId) continue;
+        if (onlyAnalysis !== null && (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== onlyAnalysis))
+          continue;
         const event = decodeProgress(fields.payload);
         if (!event) continue;
         if (id === afterId) seen = event;
@@ -122,9 +147,7 @@ export function createProgressHub(opts: {
       if (page.length < PAGE) break;
       start = `(${(page[page.length - 1] as [string, string[]])[0]}`;
     }
-    // Checked after reading: trimming only moves forward, so if nothing after afterId is gone now,
-    // nothing was gone while we read either.
-    return { trimmed: await lostAfter(afterId), events, seen };
+    return { events, seen };
   }
 
   async function lostAfter(afterId: string): Promise<boolean> {
