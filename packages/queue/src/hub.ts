@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { ProgressEvent } from '@revmemo/contracts';
 import { QueueEvents, type QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { coalesce } from './coalesce';
 import { type HealthLog, watchRedisHealth } from './health';
 import { ANALYSIS_QUEUE } from './jobs';
 import {
@@ -69,10 +70,13 @@ export function createProgressHub(opts: {
   const onError = opts.onError ?? (() => undefined);
   let reader: QueueEvents | undefined;
 
-  async function latestId(): Promise<string> {
+  async function readTip(): Promise<string> {
     const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
     return last[0]?.[0] ?? STREAM_START;
   }
+  // Every watcher connecting in the same turn shares one tip read (issued after all of them subscribed).
+  const sharedTip = coalesce(readTip);
+  const latestId = () => sharedTip(null);
 
   const dispatch = (args: { analysisId?: string; payload?: string }, id: string) => {
     const set = args.analysisId ? listeners.get(args.analysisId) : undefined;
@@ -91,7 +95,7 @@ export function createProgressHub(opts: {
   // The reader starts at the tip read here rather than at `$` resolved whenever its first XREAD lands:
   // a follower that reads the tip after ready() is then guaranteed every later entry.
   const started = (async () => {
-    const from = await latestId();
+    const from = await readTip();
     if (closing.signal.aborted) return;
     reader = new QueueEvents(ANALYSIS_QUEUE, {
       connection: redis,

@@ -1,4 +1,5 @@
 export { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
+export { coalesce } from './coalesce';
 export { createRedisConnection } from './connection';
 export { type FollowedEvent, type FollowProgressOptions, followProgress } from './follow';
 export { type ProgressSink, watchProgress } from './watch';

@@ -32,12 +32,19 @@ export interface ProgressSink {
   end(err?: unknown): void;
 }
 
+/** Watchers that share a snapshot read share its event too (and so the SSE route's built frame). */
+const snapshotEvents = new WeakMap<ProgressSnapshot, ProgressEvent>();
+
 /** A snapshot of a finished analysis is sent as the terminal event itself, so the stream can end on it. */
 function snapshotEvent(snapshot: ProgressSnapshot): ProgressEvent {
+  const cached = snapshotEvents.get(snapshot);
+  if (cached) return cached;
   const kind = isTerminal(snapshot.status)
     ? (snapshot.status as 'completed' | 'failed' | 'canceled')
     : 'snapshot';
-  return { ...snapshot, kind };
+  const event: ProgressEvent = { ...snapshot, kind };
+  snapshotEvents.set(snapshot, event);
+  return event;
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   releaseAnalysis,
   submitAnalysis,
 } from '@revmemo/db';
-import { enqueueAnalysis, followProgress, type ProgressSink, watchProgress } from '@revmemo/queue';
+import { coalesce, enqueueAnalysis, followProgress, type ProgressSink, watchProgress } from '@revmemo/queue';
 import { TRPCError, tracked } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
@@ -30,6 +30,13 @@ export function createAnalysisService(deps: ApiDeps) {
     return row;
   }
 
+  /** Watchers of one analysis connecting together share one read (a reconnect storm: one per analysis). */
+  const progressSnapshot = coalesce(async (key: string) => {
+    const [userId, analysisId] = key.split('/') as [string, string];
+    const row = await getProgressForUser(db, userId, analysisId);
+    return row ? snapshotFromStored(row) : undefined;
+  });
+
   /** What a watcher of `analysisId` reads; the snapshot read doubles as the ownership check. */
   function progressSource(userId: string, input: { analysisId: string; lastEventId?: string | null }) {
     return {
@@ -37,10 +44,10 @@ export function createAnalysisService(deps: ApiDeps) {
       analysisId: input.analysisId,
       lastEventId: input.lastEventId ?? null,
       readSnapshot: async () => {
-        const row = await getProgressForUser(db, userId, input.analysisId);
+        const snapshot = await progressSnapshot(`${userId}/${input.analysisId}`);
         // Another user's analysis looks exactly like a missing one.
-        if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such analysis.' });
-        return snapshotFromStored(row);
+        if (!snapshot) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such analysis.' });
+        return snapshot;
       },
     };
   }
