@@ -73,10 +73,19 @@ async function main() {
   const rawPort = await freePort();
   rawServer = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bench/support/raw-sse-server.ts', redisUrl, eventsStreamKey(prefix), String(rawPort)],
+    [
+      '--import',
+      'tsx',
+      'bench/support/raw-sse-server.ts',
+      redisUrl,
+      eventsStreamKey(prefix),
+      String(rawPort),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  await new Promise<void>((resolve) => rawServer?.stdout?.on('data', (d: Buffer) => /listening/.test(String(d)) && resolve()));
+  await new Promise<void>((resolve) =>
+    rawServer?.stdout?.on('data', (d: Buffer) => /listening/.test(String(d)) && resolve()),
+  );
   const raw = { name: 'raw', url: `http://127.0.0.1:${rawPort}`, pid: rawServer.pid as number };
   const product = { name: 'product', url, pid: serverPid };
 
@@ -149,22 +158,36 @@ async function main() {
   async function connectPhase(target: { url: string; pid: number }) {
     const cpu0 = await cpuSeconds(target.pid);
     const t0 = performance.now();
-    const streams = await openStreams(target, CONNECT, (i) => owners[i % owners.length] as Owner, () => undefined);
+    const streams = await openStreams(
+      target,
+      CONNECT,
+      (i) => owners[i % owners.length] as Owner,
+      () => undefined,
+    );
     const wallMs = performance.now() - t0;
     const cpuMs = ((await cpuSeconds(target.pid)) - cpu0) * 1000;
     await closeAll(streams);
-    return { streams: CONNECT, cpuMsPerStream: Math.round((cpuMs / CONNECT) * 1000) / 1000, wallMs: Math.round(wallMs) };
+    return {
+      streams: CONNECT,
+      cpuMsPerStream: Math.round((cpuMs / CONNECT) * 1000) / 1000,
+      wallMs: Math.round(wallMs),
+    };
   }
 
   async function fanoutPhase(target: { url: string; pid: number }) {
     const owner = owners[0] as Owner;
     const got = new Map<number, number>();
     const lastAt = new Map<number, number>();
-    const streams = await openStreams(target, FANOUT, () => owner, (n) => {
-      const c = (got.get(n) ?? 0) + 1;
-      got.set(n, c);
-      if (c === FANOUT) lastAt.set(n, performance.now());
-    });
+    const streams = await openStreams(
+      target,
+      FANOUT,
+      () => owner,
+      (n) => {
+        const c = (got.get(n) ?? 0) + 1;
+        got.set(n, c);
+        if (c === FANOUT) lastAt.set(n, performance.now());
+      },
+    );
     await sleep(500);
     const first = seq + 1;
     for (let e = 0; e < EVENTS; e++) {
@@ -173,22 +196,34 @@ async function main() {
       await publisher.publish(eventOf(owner.analysisId, n, phaseStep++));
       await sleep(300);
     }
-    await waitUntil('every watcher to have every event', () => lastAt.size >= EVENTS, 30_000).catch(() => undefined);
+    await waitUntil('every watcher to have every event', () => lastAt.size >= EVENTS, 30_000).catch(
+      () => undefined,
+    );
     const latencies: number[] = [];
     for (let n = first; n <= seq; n++) {
       const at = lastAt.get(n);
       if (at !== undefined) latencies.push(at - (sentAt.get(n) as number));
     }
     await closeAll(streams);
-    return { watchers: FANOUT, events: EVENTS, complete: latencies.length, toLastWatcherMs: summarize(latencies) };
+    return {
+      watchers: FANOUT,
+      events: EVENTS,
+      complete: latencies.length,
+      toLastWatcherMs: summarize(latencies),
+    };
   }
 
   async function memoryPhase(target: { url: string; pid: number }) {
     const idle = await rssMiB(target.pid);
     let delivered = 0;
-    const streams = await openStreams(target, OPEN, (i) => owners[i % owners.length] as Owner, () => {
-      delivered++;
-    });
+    const streams = await openStreams(
+      target,
+      OPEN,
+      (i) => owners[i % owners.length] as Owner,
+      () => {
+        delivered++;
+      },
+    );
     await sleep(1000);
     const attached = await rssMiB(target.pid);
     let peak = attached;
@@ -209,7 +244,7 @@ async function main() {
       rssIdleMiB: idle,
       rssAttachedMiB: attached,
       rssPeakMiB: peak,
-      kbPerStream: Math.round(((attached - idle) * 1024) / OPEN * 10) / 10,
+      kbPerStream: Math.round((((attached - idle) * 1024) / OPEN) * 10) / 10,
     };
   }
 
@@ -236,7 +271,15 @@ async function main() {
   };
   printTable('progress at scale: product web process vs raw node:http SSE (same run, same client)', [
     ...(['product', 'raw'] as const).map((name) => {
-      const x = results[name] as unknown as R & { memory: { delivered: number; expected: number; rssIdleMiB: number; rssAttachedMiB: number; rssPeakMiB: number } };
+      const x = results[name] as unknown as R & {
+        memory: {
+          delivered: number;
+          expected: number;
+          rssIdleMiB: number;
+          rssAttachedMiB: number;
+          rssPeakMiB: number;
+        };
+      };
       return {
         server: name,
         'connect CPU ms/stream': x.connect.cpuMsPerStream,

@@ -19,8 +19,8 @@ const server = createServer((req, res) => {
   res.write('event: connected\ndata: {}\n\n');
   // Same first event as the product (a snapshot-like frame), so clients count a stream as open alike.
   res.write(`data: {"kind":"snapshot","analysisId":"${analysisId}"}\nid: 0-0\n\n`);
-  let set = watchers.get(analysisId);
-  if (!set) watchers.set(analysisId, (set = new Set()));
+  const set = watchers.get(analysisId) ?? new Set<ServerResponse>();
+  watchers.set(analysisId, set);
   set.add(res);
   res.on('close', () => set.delete(res));
 });

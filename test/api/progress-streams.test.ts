@@ -95,7 +95,9 @@ describe('analysis.progress over the hand-written SSE route', () => {
     const foreign = open(other.client, analysisId);
     await waitUntil(() => foreign.error !== undefined, 'the refusal');
     expect(foreign.data).toEqual([]);
-    expect(foreign.error).toMatchObject({ data: { code: 'NOT_FOUND', httpStatus: 404, path: 'analysis.progress' } });
+    expect(foreign.error).toMatchObject({
+      data: { code: 'NOT_FOUND', httpStatus: 404, path: 'analysis.progress' },
+    });
     const anonymous = open(trpcClient(stack.url), analysisId);
     await waitUntil(() => anonymous.error !== undefined, 'the refusal');
     expect(anonymous.error).toMatchObject({ data: { code: 'UNAUTHORIZED', httpStatus: 401 } });

@@ -79,7 +79,8 @@ export function createProgressSse(deps: ApiDeps): ProgressSse {
   }
 
   function errorFrame(error: TRPCError, input: unknown): Buffer {
-    if (error.code === 'INTERNAL_SERVER_ERROR') deps.log.error({ path: PROGRESS_PATH, err: error.cause ?? error }, 'tRPC internal error');
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      deps.log.error({ path: PROGRESS_PATH, err: error.cause ?? error }, 'tRPC internal error');
     const shape = getErrorShape({
       config: appRouter._def._config,
       ctx: undefined,
@@ -126,13 +127,19 @@ export function createProgressSse(deps: ApiDeps): ProgressSse {
   return {
     async handle(req, res, url) {
       const lastEventId =
-        req.headers['last-event-id'] ?? url.searchParams.get('lastEventId') ?? url.searchParams.get('Last-Event-Id');
+        req.headers['last-event-id'] ??
+        url.searchParams.get('lastEventId') ??
+        url.searchParams.get('Last-Event-Id');
       let raw: unknown;
       try {
         const text = url.searchParams.get('input');
         raw = text === null ? undefined : JSON.parse(text);
       } catch {
-        return refuse(res, new TRPCError({ code: 'PARSE_ERROR', message: 'Invalid JSON in input.' }), undefined);
+        return refuse(
+          res,
+          new TRPCError({ code: 'PARSE_ERROR', message: 'Invalid JSON in input.' }),
+          undefined,
+        );
       }
       if (typeof lastEventId === 'string' && lastEventId && raw && typeof raw === 'object')
         raw = { ...raw, lastEventId };

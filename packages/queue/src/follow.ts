@@ -1,5 +1,5 @@
 import type { ProgressHub } from './hub';
-import { type FollowedEvent, watchProgress, type WatchProgressOptions } from './watch';
+import { type FollowedEvent, type WatchProgressOptions, watchProgress } from './watch';
 
 export type { FollowedEvent } from './watch';
 

@@ -116,12 +116,18 @@ export function createProgressHub(opts: {
   async function backfill(analysisId: string, afterId: string) {
     if (!isStreamId(afterId)) return { trimmed: true, events: [] };
     // Trimmed or unknown is decided before reading anything (one XINFO, one GET).
-    const [lost, since] = await Promise.all([lostAfter(afterId), redis.get(perAnalysisSinceKey(opts.prefix))]);
+    const [lost, since] = await Promise.all([
+      lostAfter(afterId),
+      redis.get(perAnalysisSinceKey(opts.prefix)),
+    ]);
     if (lost) return { trimmed: true, events: [] };
     if (since && compareStreamIds(afterId, since) >= 0) {
       // The analysis's own stream holds every event of it after `afterId` (the publisher writes both,
       // and it is never trimmed shorter than the shared one), so this reads only what the client missed.
-      return { trimmed: false, ...(await readEntries(analysisStreamKey(opts.prefix, analysisId), afterId, null)) };
+      return {
+        trimmed: false,
+        ...(await readEntries(analysisStreamKey(opts.prefix, analysisId), afterId, null)),
+      };
     }
     // Resume points from before per-analysis streams existed: walk the shared stream.
     const read = await readEntries(key, afterId, analysisId);
@@ -141,7 +147,10 @@ export function createProgressHub(opts: {
       const page = (await redis.xrange(streamKey, start, '+', 'COUNT', PAGE)) as [string, string[]][];
       for (const [id, raw] of page) {
         const fields = fieldsToObject(raw);
-        if (onlyAnalysis !== null && (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== onlyAnalysis))
+        if (
+          onlyAnalysis !== null &&
+          (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== onlyAnalysis)
+        )
           continue;
         const event = decodeProgress(fields.payload);
         if (!event) continue;

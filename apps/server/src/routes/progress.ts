@@ -1,4 +1,11 @@
-import { type ApiDeps, createProgressSse, isDependencyUnavailable, PROGRESS_PATH, RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE } from '@revmemo/api';
+import {
+  type ApiDeps,
+  createProgressSse,
+  isDependencyUnavailable,
+  PROGRESS_PATH,
+  RETRY_AFTER_SECONDS,
+  SERVICE_UNAVAILABLE_MESSAGE,
+} from '@revmemo/api';
 import type { FastifyPluginAsync } from 'fastify';
 
 /**

@@ -151,7 +151,9 @@ export function useAnalysisProgress(
             const appError = (err as { data?: { appError?: { code?: string; retryAfterSeconds?: number } } })
               .data?.appError;
             if (appError?.code === 'RATE_LIMITED' && appError.retryAfterSeconds)
-              return scheduleRetry(Math.max(appError.retryAfterSeconds * 1000, Math.min(1000 * 2 ** attempt, MAX_RETRY_MS)));
+              return scheduleRetry(
+                Math.max(appError.retryAfterSeconds * 1000, Math.min(1000 * 2 ** attempt, MAX_RETRY_MS)),
+              );
             scheduleRetry();
           },
           onComplete() {
