@@ -13,6 +13,7 @@ export function openSse(
   url: string,
   headers: Record<string, string>,
   onData: (data: string, id: string | undefined) => void,
+  onConnected?: () => void,
 ): SseStream {
   let buf = '';
   let done: () => void = () => undefined;
@@ -29,6 +30,7 @@ export function openSse(
         const frame = buf.slice(0, end).replace(/^\n+/, '');
         buf = buf.slice(end + 2);
         end = buf.indexOf('\n\n');
+        if (frame.startsWith('event: connected')) onConnected?.();
         if (!frame.startsWith('data: ')) continue; // connected, ping, return, the blank line
         const nl = frame.indexOf('\n');
         const data = nl < 0 ? frame.slice(6) : frame.slice(6, nl);
