@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ProgressEvent, ProgressInputSchema } from '@revmemo/contracts';
-import { type FollowedEvent, watchProgress } from '@revmemo/queue';
+import type { FollowedEvent } from '@revmemo/queue';
 import { TRPCError } from '@trpc/server';
 import { getErrorShape, getTRPCErrorFromUnknown, sseHeaders } from '@trpc/server/unstable-core-do-not-import';
 import { createContext, type SessionUser } from './context';
 import type { ApiDeps } from './deps';
-import { tooManyRequests } from './errors';
+import { isDependencyUnavailable, serviceUnavailable, tooManyRequests } from './errors';
 import { appRouter } from './root';
 import { createAnalysisService } from './services/analysis.service';
 import { SSE_CLIENT, SSE_MAX_DURATION_MS, SSE_PING_MS } from './trpc';
@@ -173,7 +173,14 @@ export function createProgressSse(deps: ApiDeps): ProgressSse {
         end(err) {
           release(stream);
           if (err === undefined) res.end(RETURN);
-          else res.end(errorFrame(getTRPCErrorFromUnknown(err), raw));
+          // Postgres or Redis unreachable: SERVICE_UNAVAILABLE, which clients retry by themselves.
+          else
+            res.end(
+              errorFrame(
+                isDependencyUnavailable(err) ? serviceUnavailable(err) : getTRPCErrorFromUnknown(err),
+                raw,
+              ),
+            );
         },
       });
     },
