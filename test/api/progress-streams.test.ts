@@ -1,3 +1,4 @@
+import { createRevmemoClient, type RevmemoError } from '@revmemo/client';
 import type { ProgressEvent } from '@revmemo/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, type TestClient, trpcClient } from '../support/client';
@@ -136,5 +137,32 @@ describe('analysis.progress over the hand-written SSE route', () => {
       return reopened.data.length === 1;
     }, 'a new stream after closing one');
     for (const s of [...streams, reopened]) s?.unsubscribe();
+  });
+
+  it("the typed client's follow() waits the refusal's Retry-After, then gets in once a slot frees", async () => {
+    const { user, client, analysisId } = await userWithAnalysis();
+    const streams = Array.from({ length: PER_USER }, () => open(client, analysisId));
+    await waitUntil(() => streams.every((s) => s.data.length === 1), 'every stream to start');
+
+    const refusals: (RevmemoError | null)[] = [];
+    const revmemo = createRevmemoClient({ baseUrl: stack.url, cookie: user.cookie });
+    const ac = new AbortController();
+    const following = revmemo.follow(analysisId, {
+      signal: ac.signal,
+      onReconnecting: (info) => refusals.push(info.error),
+    });
+    const first = following.next();
+    await waitUntil(() => refusals.length > 0, 'the first refusal');
+    expect(refusals[0]?.info).toEqual({
+      code: 'RATE_LIMITED',
+      limit: 'progress-streams',
+      retryAfterMs: 5000,
+    });
+    streams[0]?.unsubscribe();
+    const got = await first;
+    expect(got.value?.event.kind).toBe('snapshot');
+    ac.abort();
+    await following.return(undefined);
+    for (const s of streams) s.unsubscribe();
   });
 });
