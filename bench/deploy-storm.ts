@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { signUp, trpcClient } from '../test/support/client';
 import { SMALL_CONTRACT } from '../test/support/contracts';
 import { machine, printTable, ratio, saveResult, summarize } from './support/report';
-import { openSse } from './support/sse-client';
+import { cpuSeconds, openSse } from './support/sse-client';
 import { type BenchStack, guard, startBenchStack } from './support/stack';
 
 const arg = (name: string, fallback: string) =>
@@ -189,6 +189,7 @@ async function main() {
   stormAt = performance.now();
   let stormDone = false;
   const stormProbe = probeHealth(() => stormDone);
+  const cpuBefore = await cpuSeconds(stack.serverPid);
   leaving.kill('SIGTERM');
   const exitCode = await leaving.exited;
   await waitUntil(
@@ -197,6 +198,9 @@ async function main() {
     120_000,
   );
   const resumeMs = Math.max(...moving.map((w) => (w.resumedAt as number) - (stormAt as number)));
+  // Survivor CPU while it took the reconnects (its ordinary event traffic included).
+  const survivorCpuMsPerReconnect =
+    Math.round((((await cpuSeconds(stack.serverPid)) - cpuBefore) * 1e6) / moving.length) / 1000;
   await sleep(1000);
   stormDone = true;
   const healthDuring = await stormProbe;
@@ -224,6 +228,7 @@ async function main() {
     moved: moving.length,
     leavingExitCode: exitCode,
     everyWatcherBackWithinMs: Math.round(resumeMs),
+    survivorCpuMsPerReconnect,
     missed,
     repeated,
     healthzBeforeMs: healthBefore,
@@ -234,6 +239,7 @@ async function main() {
     {
       'watchers moved': moving.length,
       'all back within ms': result.everyWatcherBackWithinMs,
+      'survivor CPU ms/reconnect': survivorCpuMsPerReconnect,
       missed,
       repeated,
       '/healthz p50/p99 before ms': `${healthBefore.p50}/${healthBefore.p99}`,

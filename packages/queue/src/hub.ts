@@ -113,6 +113,11 @@ export function createProgressHub(opts: {
   })();
   started.catch(onError);
 
+  // Shared by the resumes of one turn (a reconnect storm): the stream's shape and the marker are the
+  // same for all of them, and a joined read is one issued after the caller asked.
+  const streamInfo = coalesce(async () => pairs((await redis.xinfo('STREAM', key)) as unknown[]));
+  const perAnalysisSince = coalesce(() => redis.get(perAnalysisSinceKey(opts.prefix)));
+
   async function backfill(analysisId: string, afterId: string) {
     if (!isStreamId(afterId)) return { trimmed: true, events: [] };
     // Trimmed or unknown is decided before reading anything (one XINFO, one GET).
@@ -166,7 +171,7 @@ export function createProgressHub(opts: {
   async function lostAfter(afterId: string): Promise<boolean> {
     let info: Record<string, unknown>;
     try {
-      info = pairs((await redis.xinfo('STREAM', key)) as unknown[]);
+      info = await streamInfo(null);
     } catch (err) {
       // No stream at all: only "from the beginning" is still a valid position.
       if (String(err).includes('no such key')) return compareStreamIds(afterId, STREAM_START) > 0;
