@@ -121,10 +121,7 @@ export function createProgressHub(opts: {
   async function backfill(analysisId: string, afterId: string) {
     if (!isStreamId(afterId)) return { trimmed: true, events: [] };
     // Trimmed or unknown is decided before reading anything (one XINFO, one GET).
-    const [lost, since] = await Promise.all([
-      lostAfter(afterId),
-      redis.get(perAnalysisSinceKey(opts.prefix)),
-    ]);
+    const [lost, since] = await Promise.all([lostAfter(afterId), perAnalysisSince(null)]);
     if (lost) return { trimmed: true, events: [] };
     if (since && compareStreamIds(afterId, since) >= 0) {
       // The analysis's own stream holds every event of it after `afterId` (the publisher writes both,
