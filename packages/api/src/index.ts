@@ -17,6 +17,7 @@ export {
   tooManyRequests,
 } from './errors';
 export { extractionLimitsOf, limitsOf } from './limits';
+export { createProgressSse, PROGRESS_PATH, type ProgressSse } from './progress-sse';
 export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';
 export {
   checkContext,
