@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { migrate } from '@revmemo/db';
 import { freePort, startDevstack } from '@revmemo/devstack';
 import { startModelSimulator } from '@revmemo/model-simulator';
-import { spawnApp, stackEnv } from '../../test/support/processes';
+import { type AppProcess, spawnApp, stackEnv } from '../../test/support/processes';
 
 export interface BenchStack {
   url: string;
@@ -15,6 +15,9 @@ export interface BenchStack {
   /** The server process's pid, for its RSS. */
   serverPid: number;
   serverOutput(): string;
+  /** More web processes on the same stores (`servers` > 1), for the deploy benchmark. */
+  others: AppProcess[];
+  otherUrls: string[];
   stop(): Promise<void>;
 }
 
@@ -23,7 +26,9 @@ export interface BenchStack {
  * via @revmemo/db, the simulated model, and apps/server/src/main.ts as its own OS process.
  * No worker: both benchmarks publish or submit themselves, and a worker would compete for the 2 cores.
  */
-export async function startBenchStack(opts: { extraEnv?: Record<string, string> } = {}): Promise<BenchStack> {
+export async function startBenchStack(
+  opts: { extraEnv?: Record<string, string>; servers?: number } = {},
+): Promise<BenchStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'revmemo-bench-'));
   const devstack = await startDevstack({
     dataDir,
@@ -65,6 +70,16 @@ export async function startBenchStack(opts: { extraEnv?: Record<string, string> 
     stops.push(() => server.stop());
     await server.waitFor(/listening on/, 60_000);
     if (!server.child.pid) throw new Error('server has no pid');
+    const others: AppProcess[] = [];
+    const otherUrls: string[] = [];
+    for (let i = 1; i < (opts.servers ?? 1); i++) {
+      const otherPort = await freePort();
+      const other = spawnApp('apps/server/src/main.ts', { ...env, PORT: String(otherPort) });
+      stops.push(() => other.stop());
+      await other.waitFor(/listening on/, 60_000);
+      others.push(other);
+      otherUrls.push(`http://127.0.0.1:${otherPort}`);
+    }
     return {
       url,
       databaseUrl,
@@ -72,6 +87,8 @@ export async function startBenchStack(opts: { extraEnv?: Record<string, string> 
       prefix,
       serverPid: server.child.pid,
       serverOutput: server.output,
+      others,
+      otherUrls,
       stop,
     };
   } catch (err) {

@@ -46,6 +46,13 @@ describe('one analysis, end to end', () => {
     expect(analysis.usage?.promptTokens).toBeGreaterThan(500);
     expect(analysis.usage?.completionTokens).toBeGreaterThan(100);
     expect(analysis.usage?.estimatedCostUsd).toBe(0);
+    // The structured answers behind the memo, saved with it, come back from analysis.export.
+    const exported = await client.analysis.export.query({ analysisId: submitted.analysisId });
+    expect(exported).toMatchObject({ analysisId: submitted.analysisId, status: 'completed' });
+    expect(exported.structured?.steps.recognition?.recognition.length).toBeGreaterThan(0);
+    expect(exported.structured?.documents[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(exported.structured?.flags).toEqual(expect.any(Array));
+    expect(analysis.memoContent).toContain(`prompt version ${exported.structured?.promptVersion}`);
 
     const rows = await stack.db.execute(
       sql`SELECT status, memo_content, final_charged_credits FROM analyses WHERE analysis_id = ${submitted.analysisId}`,
@@ -121,6 +128,9 @@ describe('privacy between users', () => {
     const { submitted } = await submitOne(alice.cookie);
     const asBob = trpcClient(stack.url, bob.cookie);
     await expect(asBob.analysis.get.query({ analysisId: submitted.analysisId })).rejects.toMatchObject({
+      data: { code: 'NOT_FOUND' },
+    });
+    await expect(asBob.analysis.export.query({ analysisId: submitted.analysisId })).rejects.toMatchObject({
       data: { code: 'NOT_FOUND' },
     });
     await expect(asBob.analysis.cancel.mutate({ analysisId: submitted.analysisId })).rejects.toMatchObject({

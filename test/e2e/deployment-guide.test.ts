@@ -118,6 +118,15 @@ describe('deployment guide test (browser)', () => {
       data: new Uint8Array(await readFile((await docx.path()) as string)),
     });
     for (const heading of MEMO_HEADINGS) expect(wordText).toContain(heading.replace(/^#+ /, ''));
+    // The structured answers behind the memo download as JSON next to it.
+    const [json] = await Promise.all([
+      again.waitForEvent('download'),
+      again.getByLabel('Download the structured answers (.json)').click(),
+    ]);
+    expect(json.suggestedFilename()).toMatch(/\.json$/);
+    const exported = JSON.parse(await readFile((await json.path()) as string, 'utf8'));
+    expect(exported).toMatchObject({ status: 'completed', structured: { version: 1, endedAtStep1: false } });
+    expect(exported.structured.steps.contract.parties.length).toBeGreaterThan(0);
     expect(wordText).toContain(
       SIMULATED_NOTICE.replace(/[*_>`]/g, '')
         .trim()

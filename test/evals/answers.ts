@@ -1,4 +1,16 @@
-import { normalizeText, type Section, STEPS, type StepResults, splitSections } from '@revmemo/engine';
+import {
+  type AnalysisSteps,
+  type MemoInput,
+  normalizeText,
+  PROMPT_VERSION,
+  prepareDocuments,
+  reviewAnalysis,
+  type Section,
+  STEPS,
+  type StepResults,
+  sectionSources,
+  splitSections,
+} from '@revmemo/engine';
 import type { EvalCase } from '@revmemo/evals';
 
 /**
@@ -31,7 +43,7 @@ export function perfectAnswer(c: EvalCase): StepResults {
   const collectibilityUnknown = x.unknowns.some((u) => u.kind === 'collectibility');
   const tp = x.price.transactionPrice?.[0] ?? null;
 
-  const answer: StepResults = {
+  const draft = {
     contract: {
       parties: [
         { name: `${x.contract.vendor[0]} Inc.`, role: 'vendor', citations: ['S1'] },
@@ -43,6 +55,8 @@ export function perfectAnswer(c: EvalCase): StepResults {
         endDate: null,
         durationMonths: null,
         renewalAndTermination: null,
+        terminationForConvenience: 'none',
+        enforceableTermMonths: null,
         citations: ['S1'],
       },
       criteria: {
@@ -55,7 +69,10 @@ export function perfectAnswer(c: EvalCase): StepResults {
           : met,
       },
       combination: { analysis: 'No other contracts.', citations: [] },
-      modifications: { analysis: 'Written amendments only.', citations: [] },
+      modifications: [],
+      modificationTerms: { analysis: 'Written amendments only.', citations: [] },
+      outcome: 'contract_exists',
+      assumptions: [],
       conclusion: 'A contract exists.',
       openQuestions: [
         ...(collectibilityUnknown ? ["Has the customer's credit been assessed?"] : []),
@@ -72,11 +89,37 @@ export function perfectAnswer(c: EvalCase): StepResults {
         id: `PO${i + 1}`,
         description: o.description,
         promisedItemIds: [`G${i + 1}`],
-        capableOfBeingDistinct: { status: 'met', rationale: 'Sold separately.' },
-        distinctInContext: { status: 'met', rationale: 'Not integrated with the other promises.' },
-        seriesOfDistinctServices: o.series ?? false,
+        capableOfBeingDistinct: { status: 'met', rationale: 'Sold separately.', citations: cites(o.clauses) },
+        distinctInContext: {
+          status: 'met',
+          rationale: 'Not integrated with the other promises.',
+          citations: [],
+        },
+        series: {
+          substantiallyTheSame: { rationale: 'As the contract provides.', status: 'met' },
+          satisfiedOverTime: { rationale: 'As the contract provides.', status: 'met' },
+          sameMeasureOfProgress: { rationale: 'As the contract provides.', status: 'met' },
+          conclusion: o.series ? 'applies' : 'does_not_apply',
+        },
+        natureOfPromise: 'other',
         citations: cites(o.clauses),
       })),
+      judgements: Object.fromEntries(
+        [
+          'materialRights',
+          'principalVersusAgent',
+          'setupFees',
+          'warranty',
+          'rightOfReturn',
+          'breakage',
+          'usageBasedRoyalty',
+          'contractCosts',
+        ].map((k) => [
+          k,
+          { citations: [], facts: 'Not mentioned.', analysis: 'None.', conclusion: 'does_not_apply' },
+        ]),
+      ),
+      assumptions: [],
       conclusion: `${x.obligations.length} performance obligation(s).`,
       openQuestions: questions('obligations'),
     },
@@ -89,8 +132,10 @@ export function perfectAnswer(c: EvalCase): StepResults {
             {
               description: 'Variable consideration',
               estimationMethod: 'expected_value',
-              estimatedAmount: x.price.variable.amounts?.[0] ?? null,
-              constraint: 'Constrained under ASC 606-10-32-11.',
+              unconstrainedEstimate: x.price.variable.amounts?.[0] ?? null,
+              constraintAnalysis: 'Constrained under ASC 606-10-32-11.',
+              constrainedAmount: x.price.variable.amounts?.[0] ?? null,
+              treatment: 'estimated_in_price',
               citations: main,
             },
           ]
@@ -103,6 +148,7 @@ export function perfectAnswer(c: EvalCase): StepResults {
         citations: main,
       },
       transactionPrice: { amount: tp, description: 'The transaction price.', citations: main },
+      assumptions: [],
       conclusion: 'The transaction price is determined.',
       openQuestions: questions('price'),
     },
@@ -117,6 +163,7 @@ export function perfectAnswer(c: EvalCase): StepResults {
       })),
       discount: { present: 'no', amount: null, analysis: 'None.', citations: [] },
       variableConsiderationAllocation: { analysis: 'None.', citations: [] },
+      assumptions: [],
       conclusion: 'Allocated.',
       openQuestions: questions('allocation'),
     },
@@ -132,13 +179,17 @@ export function perfectAnswer(c: EvalCase): StepResults {
           measureOfProgress: t.measures[0] ?? (overTime ? 'time_elapsed' : 'not_applicable'),
           timing: overTime ? 'Over the service period.' : 'On transfer of control.',
           rationale: 'As the contract provides.',
+          startMonth: null,
+          endMonth: null,
           citations: cites(o.clauses),
         };
       }),
+      assumptions: [],
       conclusion: 'Recognized as above.',
       openQuestions: questions('recognition'),
     },
   };
+  const answer = withQuotes(draft, sections) as StepResults;
   // Hand-made, but valid for the same schemas the model must answer in.
   for (const step of STEPS) step.schema.parse(answer[step.key]);
   return answer;
@@ -147,4 +198,43 @@ export function perfectAnswer(c: EvalCase): StepResults {
 /** A copy to break one thing in. */
 export function copy(answer: StepResults): StepResults {
   return structuredClone(answer);
+}
+
+/**
+ * Turns the `citations` lists written above into `evidence` items that quote the opening words of
+ * each section verbatim, as a careful model would.
+ */
+function withQuotes(value: unknown, sections: readonly Section[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => withQuotes(v, sections));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) =>
+      k === 'citations'
+        ? [
+            'evidence',
+            (v as string[]).map((id) => ({
+              sectionId: id,
+              quote: (sections.find((s) => s.id === id)?.text ?? '').split(/\s+/).slice(0, 8).join(' '),
+            })),
+          ]
+        : [k, withQuotes(v, sections)],
+    ),
+  );
+}
+
+/** What the pipeline would hand the renderer for these (possibly hand-broken) answers. */
+export function memoInput(c: EvalCase, steps: AnalysisSteps): MemoInput {
+  const { sections, documents } = prepareDocuments(c.contract, [`${c.id}.txt`]);
+  const sources = sectionSources(sections);
+  return {
+    steps,
+    sources,
+    documents,
+    review: reviewAnalysis(steps, sources),
+    additionalContext: null,
+    model: 'gpt-4.1',
+    promptVersion: PROMPT_VERSION,
+    memoDate: '2026-11-29',
+    simulated: false,
+  };
 }

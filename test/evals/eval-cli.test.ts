@@ -83,7 +83,9 @@ describe('pnpm eval against the built-in simulator', () => {
     expect(summary).toMatch(/\| Step 3: Determine the transaction price \| \d+% \(\d+\/\d+\) \|/);
     for (const c of report.cases) {
       expect(summary).toContain(`| ${c.id} |`);
-      expect(summary).toContain(`| ${c.usage.promptTokens} | ${c.usage.completionTokens} | $0.0000 |`);
+      expect(summary).toContain(
+        `| ${c.memoOpenItems} | ${c.checkFlags} | ${c.usage.promptTokens} | ${c.usage.completionTokens} | $0.0000 |`,
+      );
     }
     const memos = await readdir(join(out, 'memos'));
     expect(memos.sort()).toEqual(CASES.map((c) => `${c.id}.md`).sort());

@@ -1,7 +1,7 @@
 import { renderMemo, type StepResults } from '@revmemo/engine';
 import { CASES, type EvalCase } from '@revmemo/evals';
 import { describe, expect, it } from 'vitest';
-import { copy, perfectAnswer, sectionsOf } from './answers';
+import { copy, memoInput, perfectAnswer } from './answers';
 
 function caseById(id: string): EvalCase {
   const c = CASES.find((x) => x.id === id);
@@ -10,20 +10,13 @@ function caseById(id: string): EvalCase {
 }
 
 function memo(c: EvalCase, steps: StepResults): string {
-  return renderMemo({
-    steps,
-    sections: sectionsOf(c),
-    fileNames: [`${c.id}.txt`],
-    additionalContext: null,
-    model: 'gpt-4.1',
-    simulated: false,
-  });
+  return renderMemo(memoInput(c, steps));
 }
 
 /** The lines of the "Open items" section. */
 function openItems(markdown: string): string[] {
   const from = markdown.indexOf('## Open items');
-  const to = markdown.indexOf('## Disclaimer');
+  const to = markdown.indexOf('## Appendix');
   return markdown
     .slice(from, to)
     .split('\n')
@@ -67,14 +60,14 @@ describe('the memo shows what the analysis is unsure of as open items for the ac
     const c = caseById('bill-and-hold');
     const steps = copy(perfectAnswer(c));
     steps.price.significantFinancing = {
-      present: 'unclear',
+      evidence: [],
       analysis: 'Payment dates depend on acceptance.',
-      citations: [],
+      present: 'unclear',
     };
     const po = steps.obligations.performanceObligations[1];
     const rec = steps.recognition.recognition[0];
     if (!po || !rec) throw new Error('answer incomplete');
-    po.distinctInContext = { status: 'unclear', rationale: 'Storage may be incidental.' };
+    po.distinctInContext = { evidence: [], status: 'unclear', rationale: 'Storage may be incidental.' };
     rec.pattern = 'unclear';
     rec.rationale = 'Depends on whether the bill-and-hold criteria are met.';
     const items = openItems(memo(c, steps)).join('\n');
@@ -92,7 +85,20 @@ describe('the memo shows what the analysis is unsure of as open items for the ac
   it('an answer sure of everything and with no questions has no open items', () => {
     const c = caseById('series-of-distinct-services');
     const steps = copy(perfectAnswer(c));
-    steps.contract.criteria.e = { status: 'met', rationale: 'Letter of credit.', citations: ['S2'] };
+    steps.contract.criteria.e = {
+      status: 'met',
+      rationale: 'Letter of credit.',
+      evidence: [
+        {
+          sectionId: 'S1',
+          quote:
+            c.contract
+              .split('\n')
+              .find((l) => l.trim())
+              ?.trim() ?? '',
+        },
+      ],
+    };
     steps.contract.openQuestions = [];
     expect(openItems(memo(c, steps))).toEqual(['None identified.']);
   });

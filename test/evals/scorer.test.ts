@@ -24,6 +24,14 @@ function pointsOf(s: CaseScore, fields: string[]): number {
 
 const licence = caseById('software-licence-installation-pcs');
 
+const notMet = { rationale: 'Not a repeated service.', status: 'not_met' as const };
+const NO_SERIES = {
+  substantiallyTheSame: notMet,
+  satisfiedOverTime: notMet,
+  sameMeasureOfProgress: notMet,
+  conclusion: 'does_not_apply' as const,
+};
+
 describe('the suite', () => {
   it('has at least twelve cases, each with a guidance paragraph, a rationale and unique keys', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(12);
@@ -123,7 +131,7 @@ describe('the scorer takes away exactly the points of what is wrong', () => {
 
   it('a citation to a section that does not exist: only that step’s citations, counted as invented', () => {
     const answer = copy(perfect);
-    answer.allocation.allocations[0]?.citations.push('S99');
+    answer.allocation.allocations[0]?.evidence.push({ sectionId: 'S99', quote: 'anything' });
     const s = score(licence, answer);
     expect(failed(s)).toEqual(['allocation.citations']);
     expect(s.earned).toBe(full.earned - pointsOf(full, ['allocation.citations']));
@@ -135,7 +143,7 @@ describe('the scorer takes away exactly the points of what is wrong', () => {
 
   it('a step that cites nothing loses its citations point', () => {
     const answer = copy(perfect);
-    for (const r of answer.recognition.recognition) r.citations = [];
+    for (const r of answer.recognition.recognition) r.evidence = [];
     expect(failed(score(licence, answer))).toEqual(['recognition.citations']);
   });
 });
@@ -183,10 +191,11 @@ describe('tolerant matching', () => {
       id: 'PO3',
       description: 'Standard twelve-month warranty against defects',
       promisedItemIds: [],
-      capableOfBeingDistinct: { status: 'met', rationale: '' },
-      distinctInContext: { status: 'met', rationale: '' },
-      seriesOfDistinctServices: false,
-      citations: ['S3'],
+      capableOfBeingDistinct: { evidence: [], status: 'met', rationale: '' },
+      distinctInContext: { evidence: [], status: 'met', rationale: '' },
+      series: NO_SERIES,
+      natureOfPromise: 'other',
+      evidence: [{ sectionId: 'S3', quote: sectionsOf(warranty)[2]?.text.slice(0, 30) ?? '' }],
     });
     const s = score(warranty, answer);
     expect(failed(s)).toEqual(['obligations.no-extra']);
@@ -201,10 +210,11 @@ describe('tolerant matching', () => {
       id: 'PO4',
       description: 'When-and-if-available updates',
       promisedItemIds: [],
-      capableOfBeingDistinct: { status: 'met', rationale: '' },
-      distinctInContext: { status: 'met', rationale: '' },
-      seriesOfDistinctServices: false,
-      citations: [],
+      capableOfBeingDistinct: { evidence: [], status: 'met', rationale: '' },
+      distinctInContext: { evidence: [], status: 'met', rationale: '' },
+      series: NO_SERIES,
+      natureOfPromise: 'other',
+      evidence: [],
     });
     expect(failed(score(licence, answer))).toEqual([]);
   });
@@ -214,7 +224,7 @@ describe('tolerant matching', () => {
     const answer = perfectAnswer(payroll);
     const po = answer.obligations.performanceObligations[0];
     if (!po) throw new Error('no obligation');
-    po.seriesOfDistinctServices = false;
+    po.series = NO_SERIES;
     expect(failed(score(payroll, answer))).toEqual(['obligations.po:payroll']);
   });
 });
@@ -222,7 +232,7 @@ describe('tolerant matching', () => {
 describe('unknowns: asked, not invented', () => {
   it('collectibility marked met with nothing in the contract is an invented fact', () => {
     const answer = perfectAnswer(licence);
-    answer.contract.criteria.e = { status: 'met', rationale: 'The customer is creditworthy.', citations: [] };
+    answer.contract.criteria.e = { status: 'met', rationale: 'The customer is creditworthy.', evidence: [] };
     const s = score(licence, answer);
     expect(failed(s)).toEqual(['contract.unknown:collectibility']);
     expect(s.inventedFacts).toBe(1);

@@ -1,6 +1,6 @@
 import { PIPELINE_STAGES } from '@revmemo/contracts';
 import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
-import { createModelClient } from '@revmemo/engine';
+import { createModelClient, NOT_PERFORMED_TITLE } from '@revmemo/engine';
 import { startModelSimulator } from '@revmemo/model-simulator';
 import {
   type AnalysisQueue,
@@ -111,6 +111,34 @@ describe('the analysis job', () => {
     );
     expect(events.filter((e) => e.kind === 'progress').map((e) => e.stage)).toEqual([...PIPELINE_STAGES]);
     expect(events.at(-1)).toMatchObject({ kind: 'completed', status: 'completed', percent: 100 });
+  });
+
+  it('an unsigned draft: step 1 finds no contract, the short memo is saved with a fifth of the charge', async () => {
+    const a = await seedAnalysis(db, userId, { contract: 'unsigned-draft.txt', credits: 10 });
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    const row = await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
+    expect(row.memoContent).toContain(`## ${NOT_PERFORMED_TITLE}`);
+    expect(row.memoContent).not.toContain('## Step 2:');
+    expect(row.structured).toMatchObject({
+      endedAtStep1: true,
+      steps: { contract: { outcome: 'no_contract_yet' } },
+    });
+    expect(Object.keys((row.structured as { steps: object }).steps)).toEqual(['contract']);
+    expect(row.modelCalls).toBe(1);
+    expect(row.finalChargedCredits).toBe(2);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(1);
+    expect(await holdOf(db, a.memoUuid)).toMatchObject({ status: 'captured' });
+    const events = await until(
+      () => eventsOf(hub, a.analysisId),
+      (e) => e.at(-1)?.kind === 'completed',
+      'the completed event on the stream',
+    );
+    expect(events.filter((e) => e.kind === 'progress').map((e) => e.stage)).toEqual([
+      'preparation',
+      'contract',
+      'memo',
+    ]);
   });
 
   it('does nothing but republish the outcome when the job runs again for a finished analysis', async () => {

@@ -23,6 +23,7 @@ import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
+import { progressRoutes } from './routes/progress';
 import { quoteRoutes } from './routes/quotes';
 import { stripeWebhookRoutes } from './routes/stripe-webhook';
 import { webRoutes } from './routes/web';
@@ -106,6 +107,7 @@ export async function buildServer({
   await app.register(quoteRoutes, { deps });
   await app.register(stripeWebhookRoutes, { deps });
 
+  await app.register(progressRoutes, { deps });
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {

@@ -64,7 +64,10 @@ async function main() {
     registry: metrics.registry,
     onUntrustedForwarding: metrics.untrustedForwarding,
   });
-  await app.listen({ port: config.http.port, host: config.http.host });
+  // A deploy sends every stream of the stopped process here at once: Node's default accept backlog
+  // (511) overflows and the kernel drops connects, which clients retry only after 1, 3, 7 s.
+  // (The kernel caps it at net.core.somaxconn.) docs/progress-transport.md
+  await app.listen({ port: config.http.port, host: config.http.host, backlog: 4096 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
   log.info({ port, simulatedModel: config.model.simulated }, `listening on http://localhost:${port}`);

@@ -100,7 +100,7 @@ export function createAuth(config: Config, db: Db, mailer: Mailer, log?: AuthLog
     user: {
       additionalFields: { role: { type: 'string', defaultValue: 'user', input: false, required: false } },
     },
-    session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
+    session: { expiresIn: 30 * 86_400, updateAge: 86_400, cookieCache: { enabled: true, maxAge: 60 } },
     advanced: { useSecureCookies: secure },
     // Off: sign-in, sign-up and every auth route are limited in Redis by apps/server/src/routes/auth.ts.
     rateLimit: { enabled: false },

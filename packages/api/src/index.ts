@@ -19,6 +19,7 @@ export {
   tooManyRequests,
 } from './errors';
 export { extractionLimitsOf, limitsOf } from './limits';
+export { createProgressSse, PROGRESS_PATH, type ProgressSse } from './progress-sse';
 export { createRateLimits, type LimitSubject } from './rate-limits';
 export { type AppRouter, appRouter, type RouterInputs, type RouterOutputs } from './root';
 export {

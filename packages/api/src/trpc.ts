@@ -4,13 +4,18 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { type Context, limitSubjectOf } from './context';
 import { AppError, isDependencyUnavailable, serviceUnavailable } from './errors';
 
+// Pings every 10 s keep proxies from closing an idle stream; the client reconnects (with its last
+// event id) when nothing arrived for 25 s, or when the 10-minute cap ends a stream. The progress SSE
+// route (progress-sse.ts) uses the same values.
+export const SSE_PING_MS = 10_000;
+export const SSE_MAX_DURATION_MS = 10 * 60_000;
+export const SSE_CLIENT = { reconnectAfterInactivityMs: 25_000 };
+
 const t = initTRPC.context<Context>().create({
   sse: {
-    // Comments every 10 s keep proxies from closing an idle stream; the client reconnects (with
-    // its last event id) when nothing arrived for 25 s, or when the 10-minute cap ends a stream.
-    ping: { enabled: true, intervalMs: 10_000 },
-    maxDurationMs: 10 * 60_000,
-    client: { reconnectAfterInactivityMs: 25_000 },
+    ping: { enabled: true, intervalMs: SSE_PING_MS },
+    maxDurationMs: SSE_MAX_DURATION_MS,
+    client: SSE_CLIENT,
   },
   errorFormatter({ shape, error }) {
     const appError: AppErrorData | null = error.cause instanceof AppError ? error.cause.data : null;

@@ -252,9 +252,10 @@ export function createRevmemoClient(options: RevmemoClientOptions): RevmemoClien
         // The stream ended without a terminal event (a server stopping, a proxy cutting it): go on.
         dropped(error);
         const wait = error?.transient && error.info.code !== 'NETWORK_ERROR' ? error.info : null;
-        const ms = Math.min(
-          maxDelay,
-          Math.max(delay, (wait && 'retryAfterMs' in wait && wait.retryAfterMs) || 0),
+        // The server's Retry-After (a stream cap, an outage) is honoured in full, even past maxDelay.
+        const ms = Math.max(
+          Math.min(maxDelay, delay),
+          (wait && 'retryAfterMs' in wait && wait.retryAfterMs) || 0,
         );
         await new Promise<void>((r) => {
           const t = setTimeout(r, ms);

@@ -117,6 +117,11 @@ const envObject = z.object({
   JOB_ATTEMPTS: int(4, 1),
   JOB_BACKOFF_MS: int(5_000, 0),
   PROGRESS_EVENTS_MAXLEN: int(10_000, 100),
+  // ---- Live progress streams (docs/progress-transport.md, "Stream caps") ----
+  /** Open progress streams one user may hold on one web process; the next one is refused (429). */
+  PROGRESS_STREAMS_PER_USER: int(20, 1),
+  /** Open progress streams one web process holds at most, all users together. */
+  PROGRESS_STREAMS_PER_PROCESS: int(20_000, 1),
   SWEEPER_INTERVAL_MS: int(30_000, 100),
   /** How long a stopping worker lets running jobs reach a step boundary before cutting model calls. */
   WORKER_SHUTDOWN_GRACE_MS: int(20_000, 0),
@@ -278,6 +283,10 @@ function toConfig(e: z.infer<typeof envSchema>) {
       metricsPort: e.WORKER_METRICS_PORT,
     },
     mail: { url: e.MAIL_URL, from: e.MAIL_FROM ?? defaultMailFrom(e.WEBSITE_URL ?? 'http://localhost') },
+    progressStreams: {
+      perUser: e.PROGRESS_STREAMS_PER_USER,
+      perProcess: e.PROGRESS_STREAMS_PER_PROCESS,
+    },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     metricsToken: e.METRICS_TOKEN,
     limits: {

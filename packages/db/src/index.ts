@@ -18,6 +18,7 @@ export { type MigrationStatus, migrationStatus } from './migration-status';
 export {
   getAnalysis,
   getAnalysisForUser,
+  getProgressForUser,
   listAnalyses,
   type SubmitInput,
   type SubmitResult,

@@ -1,3 +1,6 @@
+export type { Flag, FlagKind } from './checks/flags';
+export { type Review, reviewAnalysis } from './checks/index';
+export type { NumbersCheck } from './checks/numbers';
 export {
   DEFAULT_EXTRACTION_LIMITS,
   type DocumentInput,
@@ -26,13 +29,21 @@ export {
   TooManyWordsError,
   TransientModelError,
 } from './errors';
-export { MEMO_TITLE, type MemoInput, renderMemo, SIMULATED_NOTICE } from './memo/render';
+export {
+  MEMO_SECTIONS,
+  MEMO_TITLE,
+  type MemoInput,
+  NOT_PERFORMED_TITLE,
+  renderMemo,
+  SIMULATED_NOTICE,
+} from './memo/render';
 export { classifyModelError, type ModelErrorClass, retryAfterOf, toAnalysisError } from './model/classify';
 export { createModelClient, type ModelClientOptions } from './model/client';
 export { estimateCostUsd } from './model/cost';
 export { DEFAULT_STEP_RETRY, type StepRetryPolicy, withStepRetry } from './model/retry';
 export type { CallUsage } from './model/structured-call';
 export {
+  creditsToCharge,
   type FinishedStep,
   type FinishedSteps,
   type ModelCall,
@@ -42,6 +53,7 @@ export {
   runPipeline,
   type StepDone,
   type StepRetryWait,
+  type StructuredAnswers,
 } from './pipeline';
 export {
   type PreparedDocuments,
@@ -51,10 +63,12 @@ export {
 } from './preparation/sections';
 export { checkTokenBudget, countTokens } from './preparation/tokens';
 export { billableWords, type PricingRules, priceForText, priceForWords, TOKENS_PER_WORD } from './pricing';
-export { SYSTEM_PROMPT } from './steps/prompts';
+export { quoteFound, type Source } from './steps/evidence';
+export { PROMPT_VERSION, SYSTEM_PROMPT } from './steps/prompts';
 export {
   type AllocationStep,
   AllocationStepSchema,
+  type AnalysisSteps,
   type ContractStep,
   ContractStepSchema,
   type ObligationsStep,
@@ -68,5 +82,7 @@ export {
   type StepDefinition,
   type StepKey,
   type StepResults,
+  stepFor,
 } from './steps/schemas';
+export { noteSources, sectionSources } from './steps/sources';
 export { type JsonSchema, strictModeProblems } from './steps/strict-schema';

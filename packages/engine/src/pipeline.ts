@@ -1,6 +1,10 @@
 import { SIMULATED_MODEL } from '@revmemo/config';
 import type { PipelineStage } from '@revmemo/contracts';
 import type OpenAI from 'openai';
+import type { Flag } from './checks/flags';
+import { reviewAnalysis } from './checks/index';
+import type { NumbersCheck } from './checks/numbers';
+import type { SourceDocument } from './documents/inventory';
 import { AnalysisAbortedError, type TransientModelError } from './errors';
 import { renderMemo } from './memo/render';
 import { estimateCostUsd } from './model/cost';
@@ -8,9 +12,18 @@ import { DEFAULT_STEP_RETRY, type RetryWait, type StepRetryPolicy, withStepRetry
 import { type CallUsage, callStructured } from './model/structured-call';
 import { prepareDocuments, type Section } from './preparation/sections';
 import { checkTokenBudget } from './preparation/tokens';
-import { keepKnownCitations } from './steps/citations';
-import { buildStepMessages, newBoundary, renderContractBlock } from './steps/prompts';
-import { STEPS, type StepDefinition, type StepKey, type StepResults } from './steps/schemas';
+import { checkEvidence, type Source } from './steps/evidence';
+import { buildStepMessages, newBoundary, PROMPT_VERSION, renderContractBlock } from './steps/prompts';
+import {
+  type AnalysisSteps,
+  endsAtStep1,
+  STEPS,
+  type StepDefinition,
+  type StepKey,
+  type StepResults,
+  stepFor,
+} from './steps/schemas';
+import { noteSources, sectionSources } from './steps/sources';
 
 export interface PipelineInput {
   client: OpenAI;
@@ -31,6 +44,8 @@ export interface PipelineInput {
    * to the model again. The pipeline starts at the first step missing here.
    */
   finished?: FinishedSteps | undefined;
+  /** The memo's date (YYYY-MM-DD); today (UTC) when unset. */
+  memoDate?: string | undefined;
   /** Called after each step's answer is validated, before the next step starts: save it there. */
   onStepDone?: ((done: StepDone) => Promise<void>) | undefined;
   /** In-step retries of transient model failures; the job-level retry takes over after them. */
@@ -43,6 +58,7 @@ export interface PipelineInput {
 
 export interface FinishedStep<K extends StepKey = StepKey> {
   result: StepResults[K];
+  /** Evidence items naming a section that does not exist: kept in the answer and flagged. */
   droppedCitations: number;
   usage: CallUsage;
 }
@@ -77,15 +93,33 @@ export interface PipelineUsage {
   estimatedCostUsd: number;
 }
 
+/**
+ * The audit trail stored with the memo and exported as JSON: the validated answers exactly as the
+ * model gave them, what code checked, and what the memo was made from (docs/memo.md).
+ */
+export interface StructuredAnswers {
+  version: 1;
+  memoDate: string;
+  model: string;
+  promptVersion: string;
+  documents: SourceDocument[];
+  /** True when step 1 found no contract and steps 2 to 5 were not run. */
+  endedAtStep1: boolean;
+  steps: AnalysisSteps;
+  flags: Flag[];
+  numbers: NumbersCheck | null;
+}
+
 export interface PipelineResult {
   memoMarkdown: string;
+  structured: StructuredAnswers;
   /** What the answers the memo rests on cost (finished steps from earlier runs included). */
   usage: PipelineUsage;
   simulated: boolean;
   /** The validated step answers and the sections they cite; for audit trails and tests. */
   analysis: {
     sections: Section[];
-    steps: StepResults;
+    steps: AnalysisSteps;
     droppedCitations: number;
     /** Requests made by this run, failed ones included. */
     modelCalls: number;
@@ -119,26 +153,31 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   if (!resuming) await onStage('preparation', 'Splitting the contract into sections');
   // Quotes store normalized text already; normalizing again is idempotent and protects callers
   // that pass raw text (CRLF, smart quotes) from getting different section ids.
-  const { sections } = prepareDocuments(input.documentText, input.fileNames);
-  const known = new Set(sections.map((s) => s.id));
+  const { sections, documents } = prepareDocuments(input.documentText, input.fileNames);
   const boundary = newBoundary();
   const additionalContext = input.additionalContext?.trim() || null;
+  const note = noteSources(additionalContext);
+  const sources: Source[] = [...sectionSources(sections), ...note];
+  const byId = new Map(sources.map((s) => [s.id, s]));
   // Before any call, so an oversized contract costs nothing. Measured on the same text the quote
   // was checked against (contract + context note), so a quote that fitted cannot fail here; the
   // fence and section markers add a few percent that the model's real window easily absorbs.
   checkTokenBudget(`${input.documentText}\n${input.additionalContext ?? ''}`, input.maxContextTokens);
   const contractBlock = renderContractBlock({
     boundary,
-    sections,
-    fileNames: input.fileNames,
-    additionalContext,
+    sections: sectionSources(sections),
+    documents,
+    note,
   });
 
   const policy = input.retry ?? DEFAULT_STEP_RETRY;
   const waitSignal = anySignal(signal, input.waitSignal);
   const results: Partial<StepResults> = {};
   let modelCalls = 0;
-  for (const step of STEPS) {
+  for (const base of STEPS) {
+    // "No contract yet" ends the analysis with step 1's reasons (ASC 606-10-25-6/25-7).
+    if (results.contract && endsAtStep1(results.contract)) break;
+    const step = stepFor(base.key, results.obligations);
     const done = finished[step.key];
     if (done) {
       Object.assign(results, { [step.key]: done.result });
@@ -188,14 +227,15 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
         },
       },
     ).finally(() => Promise.all(pending.splice(0)));
-    const cleaned = keepKnownCitations(data, known);
+    // Nothing is stripped: evidence that fails its check stays and is flagged in the memo.
+    const unknownIds = checkEvidence(data, byId).filter((e) => e.problem === 'unknown_section').length;
     const usage = sumUsage(answered, model);
-    finished[step.key] = { result: cleaned.value, droppedCitations: cleaned.dropped, usage } as never;
-    Object.assign(results, { [step.key]: cleaned.value });
+    finished[step.key] = { result: data, droppedCitations: unknownIds, usage } as never;
+    Object.assign(results, { [step.key]: data });
     await input.onStepDone?.({
       key: step.key,
-      result: cleaned.value,
-      droppedCitations: cleaned.dropped,
+      result: data,
+      droppedCitations: unknownIds,
       usage,
       modelCalls: stepCalls,
       durationMs: performance.now() - started,
@@ -204,21 +244,38 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
 
   checkpoint();
   await onStage('memo', 'Writing the memo');
-  const steps = results as StepResults;
-  const stepUsage = STEPS.map((s) => finished[s.key]?.usage).filter((u): u is CallUsage => !!u);
+  const steps = results as AnalysisSteps;
+  const ranSteps = STEPS.filter((s) => steps[s.key] !== undefined);
+  const stepUsage = ranSteps.map((s) => finished[s.key]?.usage).filter((u): u is CallUsage => !!u);
   const usedModel = stepUsage[0]?.model ?? model;
   const simulated = usedModel.startsWith(SIMULATED_MODEL);
+  const memoDate = input.memoDate ?? new Date().toISOString().slice(0, 10);
+  const review = reviewAnalysis(steps, sources);
   const memoMarkdown = renderMemo({
     steps,
-    sections,
-    fileNames: input.fileNames,
+    sources,
+    documents,
+    review,
     additionalContext,
     model: usedModel,
+    promptVersion: PROMPT_VERSION,
+    memoDate,
     simulated,
   });
   const total = sumUsage(stepUsage, usedModel);
   return {
     memoMarkdown,
+    structured: {
+      version: 1,
+      memoDate,
+      model: usedModel,
+      promptVersion: PROMPT_VERSION,
+      documents,
+      endedAtStep1: ranSteps.length < STEPS.length,
+      steps,
+      flags: review.flags,
+      numbers: review.numbers,
+    },
     usage: {
       ...total,
       estimatedCostUsd: estimateCostUsd(usedModel, total.promptTokens, total.completionTokens),
@@ -227,10 +284,21 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     analysis: {
       sections,
       steps,
-      droppedCitations: sum(STEPS.map((s) => finished[s.key]?.droppedCitations ?? 0)),
+      droppedCitations: sum(ranSteps.map((s) => finished[s.key]?.droppedCitations ?? 0)),
       modelCalls,
     },
   };
+}
+
+/**
+ * What a finished analysis costs: the quote, or a fifth of it (at least one credit) when step 1
+ * found no contract and the memo explains why instead of running steps 2 to 5. One step of five
+ * was paid to the model; the short memo is still a deliverable (docs/memo.md).
+ */
+export function creditsToCharge(quotedCredits: number, result: Pick<PipelineResult, 'structured'>): number {
+  return result.structured.endedAtStep1
+    ? Math.max(1, Math.ceil(quotedCredits / STEPS.length))
+    : quotedCredits;
 }
 
 function sumUsage(calls: CallUsage[], fallbackModel: string): CallUsage {

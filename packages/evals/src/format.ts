@@ -64,11 +64,11 @@ export function renderSummary(report: EvalReport, comparison?: Comparison): stri
     '',
     '## Cases',
     '',
-    `| case | ${STEP_LABELS.join(' | ')} | total | invented | open items | tokens in | tokens out | est. cost |`,
-    `| --- | ${STEP_LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| case | ${STEP_LABELS.join(' | ')} | total | invented | open items | check flags | tokens in | tokens out | est. cost |`,
+    `| --- | ${STEP_LABELS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...report.cases.map(
       (c) =>
-        `| ${c.id}${c.status === 'error' ? ' (error)' : ''} | ${STEPS.map((s) => cell(c.steps[s.key])).join(' | ')} | ${cell(c.score)} | ${c.inventedFacts} | ${c.memoOpenItems} | ${c.usage.promptTokens} | ${c.usage.completionTokens} | ${usd(c.usage.estimatedCostUsd)} |`,
+        `| ${c.id}${c.status === 'error' ? ' (error)' : ''} | ${STEPS.map((s) => cell(c.steps[s.key])).join(' | ')} | ${cell(c.score)} | ${c.inventedFacts} | ${c.memoOpenItems} | ${c.checkFlags} | ${c.usage.promptTokens} | ${c.usage.completionTokens} | ${usd(c.usage.estimatedCostUsd)} |`,
     ),
     '',
   ];

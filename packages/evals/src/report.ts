@@ -49,6 +49,11 @@ export const CaseReportSchema = z.object({
   inventedFacts: z.number().int().nonnegative(),
   /** Items the memo lists for the accountant (questions plus what the answer marked uncertain). */
   memoOpenItems: z.number().int().nonnegative(),
+  /**
+   * What the engine's checks flagged in the answers: allocations that do not foot, unknown
+   * obligations, quotes not found (docs/memo.md). Absent in reports from before the checks.
+   */
+  checkFlags: z.number().int().nonnegative().default(0),
   fields: z.array(FieldReportSchema),
   usage: UsageSchema,
   durationMs: z.number().nonnegative(),

@@ -123,6 +123,7 @@ async function runCase(
   let answer: StepResults | null = null;
   let error: string | null = null;
   let memoOpenItems = 0;
+  let checkFlags = 0;
   try {
     const result = await runPipeline({
       client,
@@ -134,10 +135,11 @@ async function runCase(
       onStage: async (_stage, message) => onStage(message),
     });
     sections = result.analysis.sections;
-    // The model's own answers, before the engine drops citations to unknown sections: a made-up
-    // section id is the model's mistake and must count against it.
-    answer = capture.answers() ?? result.analysis.steps;
+    // The model's own answers as it gave them (the engine flags, never changes them).
+    // Steps not run (step 1 found no contract) score as empty answers.
+    answer = { ...emptyAnswer(), ...result.analysis.steps, ...capture.answers() };
     memoOpenItems = countOpenItems(result.memoMarkdown);
+    checkFlags = result.structured.flags.length;
     onMemo?.(evalCase.id, result.memoMarkdown);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
@@ -183,6 +185,7 @@ async function runCase(
     },
     inventedFacts: fields.filter((f) => f.invented).length,
     memoOpenItems,
+    checkFlags,
     fields,
     usage,
     durationMs: Math.round(performance.now() - started),
@@ -226,9 +229,8 @@ class Capture {
     return res;
   };
 
-  answers(): StepResults | null {
-    if (!STEPS.every((s) => this.byStep.has(s.key))) return null;
-    return Object.fromEntries(this.byStep) as unknown as StepResults;
+  answers(): Partial<StepResults> {
+    return Object.fromEntries(this.byStep) as Partial<StepResults>;
   }
 }
 
@@ -258,30 +260,44 @@ export function countOpenItems(memo: string): number {
 
 /** An answer with nothing in it: scored for a case whose analysis failed, so every field counts 0. */
 function emptyAnswer(): StepResults {
-  const criterion = { status: 'unclear' as const, rationale: '', citations: [] };
-  const presence = { present: 'unclear' as const, analysis: '', citations: [] };
+  const criterion = { evidence: [], rationale: '', status: 'unclear' as const };
+  const presence = { evidence: [], analysis: '', present: 'unclear' as const };
+  const judgement = { evidence: [], facts: '', analysis: '', conclusion: 'needs_information' as const };
+  const base = { assumptions: [], openQuestions: [], conclusion: '' };
   return {
     contract: {
       parties: [],
       term: {
+        evidence: [],
         description: '',
         startDate: null,
         endDate: null,
         durationMonths: null,
         renewalAndTermination: null,
-        citations: [],
+        terminationForConvenience: 'unclear',
+        enforceableTermMonths: null,
       },
       criteria: { a: criterion, b: criterion, c: criterion, d: criterion, e: criterion },
-      combination: { analysis: '', citations: [] },
-      modifications: { analysis: '', citations: [] },
-      conclusion: '',
-      openQuestions: [],
+      combination: { evidence: [], analysis: '' },
+      modifications: [],
+      modificationTerms: { evidence: [], analysis: '' },
+      outcome: 'needs_information',
+      ...base,
     },
     obligations: {
       promisedGoodsOrServices: [],
       performanceObligations: [],
-      conclusion: '',
-      openQuestions: [],
+      judgements: {
+        materialRights: judgement,
+        principalVersusAgent: judgement,
+        setupFees: judgement,
+        warranty: judgement,
+        rightOfReturn: judgement,
+        breakage: judgement,
+        usageBasedRoyalty: judgement,
+        contractCosts: judgement,
+      },
+      ...base,
     },
     price: {
       currency: null,
@@ -290,18 +306,16 @@ function emptyAnswer(): StepResults {
       significantFinancing: presence,
       noncashConsideration: presence,
       considerationPayableToCustomer: presence,
-      transactionPrice: { amount: null, description: '', citations: [] },
-      conclusion: '',
-      openQuestions: [],
+      transactionPrice: { evidence: [], description: '', amount: null },
+      ...base,
     },
     allocation: {
       allocations: [],
-      discount: { present: 'unclear', amount: null, analysis: '', citations: [] },
-      variableConsiderationAllocation: { analysis: '', citations: [] },
-      conclusion: '',
-      openQuestions: [],
+      discount: { evidence: [], analysis: '', present: 'unclear', amount: null },
+      variableConsiderationAllocation: { evidence: [], analysis: '' },
+      ...base,
     },
-    recognition: { recognition: [], conclusion: '', openQuestions: [] },
+    recognition: { recognition: [], ...base },
   };
 }
 

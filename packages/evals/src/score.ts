@@ -1,4 +1,4 @@
-import { type Section, STEPS, type StepKey, type StepResults } from '@revmemo/engine';
+import { quoteFound, type Section, STEPS, type StepKey, type StepResults } from '@revmemo/engine';
 import type { EvalCase, ExpectedObligation } from './types';
 
 /**
@@ -119,13 +119,13 @@ export function scoreCase(evalCase: EvalCase, steps: StepResults, sections: read
       );
       continue;
     }
-    if (ob.series !== undefined && po.seriesOfDistinctServices !== ob.series) {
+    if (ob.series !== undefined && (po.series.conclusion === 'applies') !== ob.series) {
       add(
         'obligations',
         `po:${ob.key}`,
         'finding',
         false,
-        `${po.id} "${shorten(po.description)}" found, but series = ${po.seriesOfDistinctServices} (expected ${ob.series})`,
+        `${po.id} "${shorten(po.description)}" found, but series = ${po.series.conclusion} (expected ${ob.series})`,
       );
       continue;
     }
@@ -184,7 +184,9 @@ export function scoreCase(evalCase: EvalCase, steps: StepResults, sections: read
     add('price', 'variable', 'finding', false, 'missing: the contract has variable consideration');
   } else {
     const amounts = x.price.variable.amounts;
-    const estimates = variable.map((v) => v.estimatedAmount).filter((v): v is number => v !== null);
+    const estimates = variable
+      .map((v) => v.constrainedAmount ?? v.unconstrainedEstimate)
+      .filter((v): v is number => v !== null);
     const ok = !amounts || estimates.some((e) => amounts.some((a) => near(Math.abs(e), a, tolerance)));
     add(
       'price',
@@ -313,11 +315,15 @@ export function scoreCase(evalCase: EvalCase, steps: StepResults, sections: read
     }
   }
 
-  // Every citation must name a real section, and every step must cite something.
+  // Every citation must name a real section and quote it truly, and every step must cite something.
+  const text = new Map(sections.map((s) => [s.id, s.text]));
   for (const step of STEPS) {
-    const cited = citationsIn(steps[step.key]);
-    const unknownIds = [...new Set(cited.filter((id) => !known.has(id)))];
-    const ok = cited.length > 0 && unknownIds.length === 0;
+    const cited = evidenceIn(steps[step.key]);
+    const unknownIds = [...new Set(cited.filter((e) => !known.has(e.sectionId)).map((e) => e.sectionId))];
+    const misquoted = cited.filter(
+      (e) => known.has(e.sectionId) && !quoteFound(e.quote, text.get(e.sectionId) ?? ''),
+    );
+    const ok = cited.length > 0 && unknownIds.length === 0 && misquoted.length === 0;
     add(
       step.key,
       'citations',
@@ -325,10 +331,12 @@ export function scoreCase(evalCase: EvalCase, steps: StepResults, sections: read
       ok,
       unknownIds.length
         ? `cites sections that do not exist: ${unknownIds.join(', ')} (the contract has S1 to S${sections.length})`
-        : cited.length === 0
-          ? 'cites no section'
-          : `${cited.length} citation(s), all real`,
-      unknownIds.length > 0,
+        : misquoted.length
+          ? `quotes text its section does not contain: ${misquoted.map((e) => `${e.sectionId} "${shorten(e.quote)}"`).join(', ')}`
+          : cited.length === 0
+            ? 'cites no section'
+            : `${cited.length} citation(s), all real and quoted`,
+      unknownIds.length + misquoted.length > 0,
     );
   }
 
@@ -406,17 +414,16 @@ function normId(id: string): string {
     .toUpperCase();
 }
 
-function citationsIn(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(citationsIn);
+function evidenceIn(value: unknown): { sectionId: string; quote: string }[] {
+  if (Array.isArray(value)) return value.flatMap(evidenceIn);
   if (value === null || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([k, v]) =>
-    k === 'citations' && Array.isArray(v)
-      ? v.map((id) =>
-          String(id)
-            .trim()
-            .replace(/^\[(.*)\]$/, '$1'),
-        )
-      : citationsIn(v),
+    k === 'evidence' && Array.isArray(v)
+      ? v.map((e: { sectionId?: unknown; quote?: unknown }) => ({
+          sectionId: normId(String(e?.sectionId ?? '')),
+          quote: String(e?.quote ?? ''),
+        }))
+      : evidenceIn(v),
   );
 }
 

@@ -32,6 +32,7 @@ export function contractSections(messages: ChatMessage[]): SimSection[] {
   const text = messageText(user?.content);
   const block = /<contract-([0-9a-f]+)>\n([\s\S]*?)\n<\/contract-\1>/.exec(text);
   const body = block?.[2] ?? '';
+  // "S4", or "D2.S4" when the contract is several documents.
   const starts = [...body.matchAll(/^\[((?:D\d+\.)?S\d+)\] /gm)];
   return starts.map((m, i) => {
     const from = (m.index ?? 0) + m[0].length;

@@ -2,9 +2,17 @@ import { setMaxListeners } from 'node:events';
 import type { ProgressEvent } from '@revmemo/contracts';
 import { QueueEvents, type QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { coalesce } from './coalesce';
 import { type HealthLog, watchRedisHealth } from './health';
 import { ANALYSIS_QUEUE } from './jobs';
-import { decodeProgress, eventsStreamKey, fieldsToObject, PROGRESS_EVENT_NAME } from './progress-events';
+import {
+  analysisStreamKey,
+  decodeProgress,
+  eventsStreamKey,
+  fieldsToObject,
+  PROGRESS_EVENT_NAME,
+  perAnalysisSinceKey,
+} from './progress-events';
 import { compareStreamIds, isStreamId, STREAM_START } from './stream-ids';
 
 export type ProgressListener = (id: string, event: ProgressEvent) => void;
@@ -62,10 +70,13 @@ export function createProgressHub(opts: {
   const onError = opts.onError ?? (() => undefined);
   let reader: QueueEvents | undefined;
 
-  async function latestId(): Promise<string> {
+  async function readTip(): Promise<string> {
     const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
     return last[0]?.[0] ?? STREAM_START;
   }
+  // Every watcher connecting in the same turn shares one tip read (issued after all of them subscribed).
+  const sharedTip = coalesce(readTip);
+  const latestId = () => sharedTip(null);
 
   const dispatch = (args: { analysisId?: string; payload?: string }, id: string) => {
     const set = args.analysisId ? listeners.get(args.analysisId) : undefined;
@@ -84,7 +95,7 @@ export function createProgressHub(opts: {
   // The reader starts at the tip read here rather than at `$` resolved whenever its first XREAD lands:
   // a follower that reads the tip after ready() is then guaranteed every later entry.
   const started = (async () => {
-    const from = await latestId();
+    const from = await readTip();
     if (closing.signal.aborted) return;
     reader = new QueueEvents(ANALYSIS_QUEUE, {
       connection: redis,
@@ -102,18 +113,47 @@ export function createProgressHub(opts: {
   })();
   started.catch(onError);
 
+  // Shared by the resumes of one turn (a reconnect storm): the stream's shape and the marker are the
+  // same for all of them, and a joined read is one issued after the caller asked.
+  const streamInfo = coalesce(async () => pairs((await redis.xinfo('STREAM', key)) as unknown[]));
+  const perAnalysisSince = coalesce(() => redis.get(perAnalysisSinceKey(opts.prefix)));
+
   async function backfill(analysisId: string, afterId: string) {
     if (!isStreamId(afterId)) return { trimmed: true, events: [] };
+    // Trimmed or unknown is decided before reading anything (one XINFO, one GET).
+    const [lost, since] = await Promise.all([lostAfter(afterId), perAnalysisSince(null)]);
+    if (lost) return { trimmed: true, events: [] };
+    if (since && compareStreamIds(afterId, since) >= 0) {
+      // The analysis's own stream holds every event of it after `afterId` (the publisher writes both,
+      // and it is never trimmed shorter than the shared one), so this reads only what the client missed.
+      return {
+        trimmed: false,
+        ...(await readEntries(analysisStreamKey(opts.prefix, analysisId), afterId, null)),
+      };
+    }
+    // Resume points from before per-analysis streams existed: walk the shared stream.
+    const read = await readEntries(key, afterId, analysisId);
+    // Checked after reading too: trimming only moves forward, so if nothing after afterId is gone
+    // now, nothing was gone while we read either.
+    return { trimmed: await lostAfter(afterId), ...read };
+  }
+
+  /** Entries from `afterId` (inclusive, for `seen`) on, optionally only those of one analysis. */
+  async function readEntries(streamKey: string, afterId: string, onlyAnalysis: string | null) {
     const events: { id: string; event: ProgressEvent }[] = [];
     let seen: ProgressEvent | undefined;
     // The first page starts AT afterId (inclusive) to read the event the client saw last, in the
     // same round trip: it is where the follower's "never step back" floor starts.
     let start = afterId;
     for (;;) {
-      const page = (await redis.xrange(key, start, '+', 'COUNT', PAGE)) as [string, string[]][];
+      const page = (await redis.xrange(streamKey, start, '+', 'COUNT', PAGE)) as [string, string[]][];
       for (const [id, raw] of page) {
         const fields = fieldsToObject(raw);
-        if (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== analysisId) continue;
+        if (
+          onlyAnalysis !== null &&
+          (fields.event !== PROGRESS_EVENT_NAME || fields.analysisId !== onlyAnalysis)
+        )
+          continue;
         const event = decodeProgress(fields.payload);
         if (!event) continue;
         if (id === afterId) seen = event;
@@ -122,15 +162,13 @@ export function createProgressHub(opts: {
       if (page.length < PAGE) break;
       start = `(${(page[page.length - 1] as [string, string[]])[0]}`;
     }
-    // Checked after reading: trimming only moves forward, so if nothing after afterId is gone now,
-    // nothing was gone while we read either.
-    return { trimmed: await lostAfter(afterId), events, seen };
+    return { events, seen };
   }
 
   async function lostAfter(afterId: string): Promise<boolean> {
     let info: Record<string, unknown>;
     try {
-      info = pairs((await redis.xinfo('STREAM', key)) as unknown[]);
+      info = await streamInfo(null);
     } catch (err) {
       // No stream at all: only "from the beginning" is still a valid position.
       if (String(err).includes('no such key')) return compareStreamIds(afterId, STREAM_START) > 0;

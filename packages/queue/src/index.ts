@@ -1,4 +1,5 @@
 export { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
+export { coalesce } from './coalesce';
 export { createRedisConnection } from './connection';
 export { type FollowedEvent, type FollowProgressOptions, followProgress } from './follow';
 export { type HealthLog, isRedisConnectionError, watchRedisHealth } from './health';
@@ -29,4 +30,5 @@ export {
 export { eventsStreamKey, PROGRESS_EVENT_NAME } from './progress-events';
 export { createProgressPublisher, type ProgressPublisher } from './publisher';
 export { compareStreamIds, isStreamId, maxStreamId, STREAM_START } from './stream-ids';
+export { type ProgressSink, watchProgress } from './watch';
 export { type AnalysisProcessor, type AnalysisWorker, createAnalysisWorker } from './worker';

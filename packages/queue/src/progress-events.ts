@@ -13,6 +13,19 @@ export function eventsStreamKey(prefix: string): string {
   return new QueueKeys(prefix).toKey(ANALYSIS_QUEUE, 'events');
 }
 
+/**
+ * One analysis's own copy of its progress events (same ids as in the shared stream): backfill reads
+ * this, so a reconnect costs that analysis's missed events, not the shared stream's length.
+ */
+export function analysisStreamKey(prefix: string, analysisId: string): string {
+  return `${prefix}:progress:${analysisId}`;
+}
+
+/** The first shared-stream id that also went to a per-analysis stream (older ids: scan the shared one). */
+export function perAnalysisSinceKey(prefix: string): string {
+  return `${prefix}:progress:per-analysis-since`;
+}
+
 /** Stream entry fields; `analysisId` sits beside the JSON so readers filter without parsing. */
 export function encodeProgress(event: ProgressEvent): {
   eventName: string;

@@ -1,8 +1,7 @@
 import type { ProgressEvent } from '@revmemo/contracts';
-import { type ConnectionOptions, QueueEventsProducer } from 'bullmq';
-import { type HealthLog, watchRedisHealth } from './health';
-import { ANALYSIS_QUEUE } from './jobs';
-import { encodeProgress } from './progress-events';
+import type { Redis } from 'ioredis';
+import type { HealthLog } from './health';
+import { analysisStreamKey, encodeProgress, eventsStreamKey, perAnalysisSinceKey } from './progress-events';
 
 export interface ProgressPublisher {
   /** Appends the event to the analysis events stream; resolves with its Redis stream id. */
@@ -13,28 +12,59 @@ export interface ProgressPublisher {
 /** Matches the queue's default; config passes Config.queue.eventsMaxLen. */
 const DEFAULT_EVENTS_MAX_LEN = 10_000;
 
+/** An analysis's own copy of its events outlives any resume worth serving (docs/progress-transport.md). */
+const ANALYSIS_STREAM_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * One round trip, atomically: the event goes to the queue's shared events stream (the one the hubs
+ * read live, same fields and MAXLEN ~ as BullMQ's own publishEvent) and, under the same id, to the
+ * analysis's own stream, which backfill reads so a resume costs that analysis's events only. The
+ * first id ever written this way is remembered: older resume points predate the per-analysis copies.
+ */
+const PUBLISH = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[2], 'analysisId', ARGV[3], 'payload', ARGV[4])
+local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], id, 'payload', ARGV[4])
+if type(added) == 'table' and added.err then
+  -- The shared stream was recreated with lower ids: the old copy cannot continue it.
+  redis.call('DEL', KEYS[2])
+  redis.call('XADD', KEYS[2], id, 'payload', ARGV[4])
+end
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('SET', KEYS[3], id, 'NX')
+return id
+`;
+
 export function createProgressPublisher(opts: {
-  connection: ConnectionOptions;
+  /** The process's shared command connection (no connection of its own). */
+  connection: Redis;
   prefix: string;
   eventsMaxLen?: number;
-  /** Where Redis outages are reported (one line down, one line back); see watchRedisHealth. */
+  /** Kept for callers; the shared connection's outages are reported where it is watched. */
   log?: HealthLog;
 }): ProgressPublisher {
-  const producer = new QueueEventsProducer(ANALYSIS_QUEUE, {
-    connection: opts.connection,
-    prefix: opts.prefix,
-  });
-  // Without a listener BullMQ prints its connection errors raw to the console.
-  if (opts.log) watchRedisHealth(producer, opts.log, 'progress-publisher');
-  else producer.on('error', () => undefined);
-  const maxLen = opts.eventsMaxLen ?? DEFAULT_EVENTS_MAX_LEN;
+  const redis = opts.connection;
+  const shared = eventsStreamKey(opts.prefix);
+  const since = perAnalysisSinceKey(opts.prefix);
+  const maxLen = String(opts.eventsMaxLen ?? DEFAULT_EVENTS_MAX_LEN);
+  let sha: string | undefined;
+  const ttl = String(ANALYSIS_STREAM_TTL_SECONDS);
   return {
     async publish(event) {
-      // QueueEventsProducer.publishEvent() resolves with nothing; the backend call it wraps returns the
-      // XADD id, which callers need (the API's cancel answers with it). Same fields, same MAXLEN ~.
-      const { eventName, ...rest } = encodeProgress(event);
-      return producer.getBackend().publishEvent({ event: eventName, ...rest }, maxLen);
+      const { eventName, analysisId, payload } = encodeProgress(event);
+      const keys = [shared, analysisStreamKey(opts.prefix, analysisId), since];
+      const args = [maxLen, eventName, analysisId, payload, ttl];
+      // EVALSHA saves sending the script each time; NOSCRIPT (a restarted Redis) sends it once more.
+      if (sha) {
+        try {
+          return String(await redis.evalsha(sha, 3, ...keys, ...args));
+        } catch (err) {
+          if (!String(err).includes('NOSCRIPT')) throw err;
+        }
+      }
+      const id = String(await redis.eval(PUBLISH, 3, ...keys, ...args));
+      sha ??= String(await redis.script('LOAD', PUBLISH));
+      return id;
     },
-    close: () => producer.close(),
+    close: async () => undefined,
   };
 }

@@ -17,6 +17,7 @@ import {
   updateProgress,
 } from '@revmemo/db';
 import {
+  creditsToCharge,
   estimateCostUsd,
   type FinishedSteps,
   type ModelCall,
@@ -298,7 +299,14 @@ async function runSteps(run: Run, start: RunStart) {
 async function capture(run: Run, memo: Awaited<ReturnType<typeof runPipeline>>): Promise<AnalysisOutcome> {
   const { deps, analysisId, log } = run;
   // No usage here: recordModelCall has summed every request of every run as it happened.
-  const outcome = await captureAnalysis(deps.db, { analysisId, memoContent: memo.memoMarkdown });
+  // The structured answers are saved in the same transaction as the memo and the charge.
+  const quoted = (await getAnalysis(deps.db, analysisId))?.quotedCredits;
+  const outcome = await captureAnalysis(deps.db, {
+    analysisId,
+    memoContent: memo.memoMarkdown,
+    structured: memo.structured,
+    ...(quoted !== undefined && { chargeCredits: creditsToCharge(quoted, memo) }),
+  });
   const row = await publishStored(run.release, analysisId);
   if (outcome === 'captured' && row) recordCharge(deps.metrics, row);
   log.info({ outcome, model_calls: row?.modelCalls, usage: memo.usage }, 'analysis finished');

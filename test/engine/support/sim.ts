@@ -1,5 +1,14 @@
 import type { PipelineStage } from '@revmemo/contracts';
-import { createModelClient, type PipelineInput, type PipelineResult, runPipeline } from '@revmemo/engine';
+import {
+  createModelClient,
+  MEMO_SECTIONS,
+  MEMO_TITLE,
+  NOT_PERFORMED_TITLE,
+  type PipelineInput,
+  type PipelineResult,
+  runPipeline,
+  STEPS,
+} from '@revmemo/engine';
 import {
   type FailureMode,
   type ModelSimulator,
@@ -58,4 +67,21 @@ export class SimHarness {
 /** "## ..." and "### ..." lines: the memo's structure, independent of its findings. */
 export function headings(markdown: string): string[] {
   return markdown.split('\n').filter((l) => /^#{1,6} /.test(l));
+}
+
+/** The fixed structure of a memo: all five steps, or step 1 alone when it found no contract. */
+export function memoHeadings(complete = true): string[] {
+  const s = MEMO_SECTIONS;
+  const step = (title: string) => [`## ${title}`, '### Analysis', '### Conclusion'];
+  return [
+    `# ${MEMO_TITLE}`,
+    ...[s.summary, s.keyIssues, s.purpose, s.background, s.documents].map((t) => `## ${t}`),
+    ...(complete
+      ? [
+          ...STEPS.flatMap((x) => step(x.title)),
+          ...[s.table, s.schedule, s.disclosures].map((t) => `## ${t}`),
+        ]
+      : [...step(STEPS[0].title), `## ${NOT_PERFORMED_TITLE}`]),
+    ...[s.assumptions, s.openItems, s.appendix, s.signOff, s.disclaimer].map((t) => `## ${t}`),
+  ];
 }

@@ -147,6 +147,13 @@ export function useAnalysisProgress(
               setState((s) => ({ ...s, connection: 'error', error: err.message }));
               return;
             }
+            // Too many open streams (other tabs, PROGRESS_STREAMS_PER_USER): wait as long as told.
+            const appError = (err as { data?: { appError?: { code?: string; retryAfterSeconds?: number } } })
+              .data?.appError;
+            if (appError?.code === 'RATE_LIMITED' && appError.retryAfterSeconds)
+              return scheduleRetry(
+                Math.max(appError.retryAfterSeconds * 1000, Math.min(1000 * 2 ** attempt, MAX_RETRY_MS)),
+              );
             scheduleRetry();
           },
           onComplete() {

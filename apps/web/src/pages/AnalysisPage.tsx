@@ -8,7 +8,7 @@ import { credits, dateTime, duration } from '../lib/format';
 import { Markdown } from '../lib/markdown';
 import { useAnalysisProgress } from '../lib/progress';
 import { Link } from '../lib/router';
-import { queryClient, trpc } from '../lib/trpc';
+import { queryClient, trpc, trpcClient } from '../lib/trpc';
 
 export function AnalysisPage({ analysisId }: { analysisId: string }) {
   const getOptions = trpc.analysis.get.queryOptions({ analysisId });
@@ -140,7 +140,12 @@ export function AnalysisPage({ analysisId }: { analysisId: string }) {
       )}
 
       {completed && data?.memoContent && (
-        <MemoView markdown={data.memoContent} fileNames={data.fileNames} memoUuid={data.memoUuid} />
+        <MemoView
+          markdown={data.memoContent}
+          fileNames={data.fileNames}
+          memoUuid={data.memoUuid}
+          analysisId={data.analysisId}
+        />
       )}
       {completed && data && !data.memoContent && <p className="hint">Loading the memo…</p>}
     </div>
@@ -192,13 +197,16 @@ function MemoView({
   markdown,
   fileNames,
   memoUuid,
+  analysisId,
 }: {
   markdown: string;
   fileNames: string[];
   memoUuid: string;
+  analysisId: string;
 }) {
   const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
   const [docxBusy, setDocxBusy] = useState(false);
+  const [jsonState, setJsonState] = useState<'idle' | 'busy' | 'failed'>('idle');
   const name = baseName(fileNames, memoUuid);
 
   async function copy() {
@@ -219,6 +227,19 @@ function MemoView({
       download(await markdownToDocx(markdown, `ASC 606 memo: ${fileNames.join(', ')}`), `${name}.docx`);
     } finally {
       setDocxBusy(false);
+    }
+  }
+
+  // The structured step answers, checks and sources (the audit trail), fetched only when asked for.
+  async function json() {
+    setJsonState('busy');
+    try {
+      const exported = await trpcClient.analysis.export.query({ analysisId });
+      const text = `${JSON.stringify(exported, null, 2)}\n`;
+      download(new Blob([text], { type: 'application/json' }), `${name}.json`);
+      setJsonState('idle');
+    } catch {
+      setJsonState('failed');
     }
   }
 
@@ -252,6 +273,23 @@ function MemoView({
             ) : (
               <>
                 <span className="hide-narrow">Download </span>.docx
+              </>
+            )}
+          </button>
+          <button
+            type="button"
+            className="btn btn-secondary btn-small"
+            aria-label="Download the structured answers (.json)"
+            onClick={json}
+            disabled={jsonState === 'busy'}
+          >
+            {jsonState === 'busy' ? (
+              'Preparing…'
+            ) : jsonState === 'failed' ? (
+              'Retry .json'
+            ) : (
+              <>
+                <span className="hide-narrow">Download </span>.json
               </>
             )}
           </button>

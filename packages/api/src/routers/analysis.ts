@@ -24,6 +24,11 @@ export const analysisRouter = {
     .input(AnalysisIdInputSchema)
     .query(({ ctx, input }) => createAnalysisService(ctx.deps).get(ctx.user.id, input.analysisId)),
 
+  /** The structured step answers, checks and sources behind the memo, as JSON. */
+  export: protectedProcedure
+    .input(AnalysisIdInputSchema)
+    .query(({ ctx, input }) => createAnalysisService(ctx.deps).export(ctx.user.id, input.analysisId)),
+
   list: protectedProcedure
     .input(ListInputSchema)
     .query(({ ctx, input }) => createAnalysisService(ctx.deps).list(ctx.user.id, input)),

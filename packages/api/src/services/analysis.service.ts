@@ -1,6 +1,7 @@
 import { eventFromStored, type ProgressEvent, snapshotFromStored } from '@revmemo/contracts';
 import {
   getAnalysisForUser,
+  getProgressForUser,
   IdempotencyConflictError,
   InsufficientCreditsError,
   InvalidCursorError,
@@ -11,12 +12,12 @@ import {
   releaseAnalysis,
   submitAnalysis,
 } from '@revmemo/db';
-import { enqueueAnalysis, followProgress } from '@revmemo/queue';
+import { coalesce, enqueueAnalysis, followProgress, type ProgressSink, watchProgress } from '@revmemo/queue';
 import { TRPCError, tracked } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
 import { withTimeout } from '../timeout';
-import { detailOf, summaryOf } from './analysis.view';
+import { detailOf, exportOf, summaryOf } from './analysis.view';
 
 /** The rules of submitting, reading, canceling and watching analyses; repositories hold the queries. */
 export function createAnalysisService(deps: ApiDeps) {
@@ -27,6 +28,28 @@ export function createAnalysisService(deps: ApiDeps) {
     // Another user's analysis looks exactly like a missing one.
     if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such analysis.' });
     return row;
+  }
+
+  /** Watchers of one analysis connecting together share one read (a reconnect storm: one per analysis). */
+  const progressSnapshot = coalesce(async (key: string) => {
+    const [userId, analysisId] = key.split('/') as [string, string];
+    const row = await getProgressForUser(db, userId, analysisId);
+    return row ? snapshotFromStored(row) : undefined;
+  });
+
+  /** What a watcher of `analysisId` reads; the snapshot read doubles as the ownership check. */
+  function progressSource(userId: string, input: { analysisId: string; lastEventId?: string | null }) {
+    return {
+      hub,
+      analysisId: input.analysisId,
+      lastEventId: input.lastEventId ?? null,
+      readSnapshot: async () => {
+        const snapshot = await progressSnapshot(`${userId}/${input.analysisId}`);
+        // Another user's analysis looks exactly like a missing one.
+        if (!snapshot) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such analysis.' });
+        return snapshot;
+      },
+    };
   }
 
   async function enqueue(analysisId: string) {
@@ -72,6 +95,11 @@ export function createAnalysisService(deps: ApiDeps) {
       return detailOf(await ownedOrNotFound(userId, analysisId));
     },
 
+    /** The structured answers behind a completed memo, for the JSON download (docs/memo.md). */
+    async export(userId: string, analysisId: string) {
+      return exportOf(await ownedOrNotFound(userId, analysisId));
+    },
+
     async list(userId: string, input: { limit: number; cursor?: string | null }) {
       const page = await listAnalyses(db, userId, { limit: input.limit, cursor: input.cursor ?? null }).catch(
         badCursor,
@@ -108,18 +136,17 @@ export function createAnalysisService(deps: ApiDeps) {
       input: { analysisId: string; lastEventId?: string | null },
       signal?: AbortSignal,
     ) {
-      await ownedOrNotFound(userId, input.analysisId); // before the first byte
-      const stream = followProgress({
-        hub,
-        analysisId: input.analysisId,
-        lastEventId: input.lastEventId ?? null,
-        readSnapshot: async () => snapshotFromStored(await ownedOrNotFound(userId, input.analysisId)),
-        signal,
-      });
+      // The snapshot read is the ownership check; it happens before anything is yielded.
+      const stream = followProgress({ ...progressSource(userId, input), signal });
       for await (const { id, event } of stream) {
         deps.metrics?.progressDelivered();
         yield tracked(id, event satisfies ProgressEvent);
       }
+    },
+
+    /** The same stream pushed to `sink` (the SSE route, progress-sse.ts); returns stop. */
+    watch(userId: string, input: { analysisId: string; lastEventId?: string | null }, sink: ProgressSink) {
+      return watchProgress(progressSource(userId, input), sink);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { type AnalysisStatus, snapshotFromStored } from '@revmemo/contracts';
 import type { AnalysisRow, AnalysisSummary } from '@revmemo/db';
+import type { StructuredAnswers } from '@revmemo/engine';
 
 export function summaryOf(row: AnalysisSummary) {
   return {
@@ -32,5 +33,16 @@ export function detailOf(row: AnalysisRow) {
             completionTokens: row.completionTokens ?? 0,
             estimatedCostUsd: row.estimatedCostUsd == null ? null : Number(row.estimatedCostUsd),
           },
+  };
+}
+
+/** Null `structured` until the analysis completes (and for memos saved before it was stored). */
+export function exportOf(row: AnalysisRow) {
+  return {
+    analysisId: row.analysisId,
+    memoUuid: row.memoUuid,
+    status: row.status as AnalysisStatus,
+    completedAt: row.completedAt?.toISOString() ?? null,
+    structured: (row.structured ?? null) as StructuredAnswers | null,
   };
 }

@@ -124,6 +124,29 @@ export async function getAnalysis(db: Db, analysisId: string): Promise<AnalysisR
 }
 
 /** Undefined both when it does not exist and when it belongs to someone else (no existence oracle). */
+/**
+ * Only the progress-bar columns of the user's analysis (undefined when missing or someone else's):
+ * every progress stream reads this on connect, so it must not drag the document text along.
+ */
+export async function getProgressForUser(db: Db, userId: string, analysisId: string) {
+  if (!isUuid(analysisId)) return undefined;
+  const [row] = await db
+    .select({
+      analysisId: analyses.analysisId,
+      status: analyses.status,
+      progressStage: analyses.progressStage,
+      progressPercent: analyses.progressPercent,
+      progressMessage: analyses.progressMessage,
+      errorMessage: analyses.errorMessage,
+      startedAt: analyses.startedAt,
+      updatedAt: analyses.updatedAt,
+      completedAt: analyses.completedAt,
+    })
+    .from(analyses)
+    .where(and(eq(analyses.analysisId, analysisId), eq(analyses.userId, userId)));
+  return row;
+}
+
 export async function getAnalysisForUser(
   db: Db,
   userId: string,

@@ -133,6 +133,13 @@ export interface ModelUsage {
 export interface CaptureInput {
   analysisId: string;
   memoContent: string;
+  /** The structured answers behind the memo (the audit trail), saved with it. */
+  structured?: unknown;
+  /**
+   * Charge less than the quote (never more): a memo that ends at step 1 because no contract
+   * exists yet costs a fifth (docs/memo.md). The whole hold is released either way.
+   */
+  chargeCredits?: number;
   usage?: ModelUsage | null;
 }
 
@@ -163,13 +170,18 @@ export async function captureAnalysis(db: Db, input: CaptureInput): Promise<'cap
   return db.transaction(async (tx) => {
     const a = await lockAnalysis(tx, input.analysisId);
     if (!isActive(a.status)) return 'already-terminal';
+    const price =
+      input.chargeCredits === undefined
+        ? a.quotedCredits
+        : Math.max(1, Math.min(a.quotedCredits, Math.ceil(input.chargeCredits)));
 
     await tx
       .update(analyses)
       .set({
         status: 'completed',
         memoContent: input.memoContent,
-        finalChargedCredits: a.quotedCredits,
+        ...(input.structured !== undefined && { structured: input.structured }),
+        finalChargedCredits: price,
         completedAt: sql`now()`,
         updatedAt: sql`now()`,
         progressStage: 'done',
@@ -204,15 +216,15 @@ export async function captureAnalysis(db: Db, input: CaptureInput): Promise<'cap
         userId: a.userId,
         memoUuid: a.memoUuid,
         reason: 'analysis_charge',
-        amount: -a.quotedCredits,
-        balanceAfter: account.balance - a.quotedCredits,
+        amount: -price,
+        balanceAfter: account.balance - price,
         description: `ASC 606 analysis ${a.analysisId}`,
       })
       // The last guard: if a charge for this memo somehow exists, it is not charged again.
       .onConflictDoNothing({ target: [creditTransactions.memoUuid, creditTransactions.reason] })
       .returning({ id: creditTransactions.id });
 
-    const charged = charge ? a.quotedCredits : 0;
+    const charged = charge ? price : 0;
     const released = hold?.amount ?? 0;
     await tx
       .update(creditAccounts)

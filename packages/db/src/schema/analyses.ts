@@ -69,6 +69,11 @@ export const analyses = pgTable(
     finalChargedCredits: integer('final_charged_credits'),
     errorMessage: text('error_message'),
     memoContent: text('memo_content'),
+    /**
+     * The audit trail saved with the memo, in the same transaction: the step answers, what code
+     * checked (flags, recomputed numbers), documents and prompt version (docs/memo.md). Null before.
+     */
+    structured: jsonb('structured'),
     /** Submission time (the original's name; its monitoring query orders by it). */
     startedAt: ts('started_at').notNull().defaultNow(),
     /** When a worker first picked it up. */
@@ -128,7 +133,7 @@ export const analysisSteps = pgTable(
     step: text('step').notNull(),
     /** The step's answer after validation and citation checks: what later steps and the memo use. */
     result: jsonb('result').notNull(),
-    /** Citations the model made to sections that do not exist, removed from `result`. */
+    /** Evidence naming sections that do not exist: kept in `result` and flagged in the memo (docs/memo.md). */
     droppedCitations: integer('dropped_citations').notNull().default(0),
     model: text('model').notNull(),
     promptTokens: integer('prompt_tokens').notNull(),

@@ -1,5 +1,5 @@
-import type { StepKey, StepResults } from '../steps/schemas';
-import { CRITERIA } from './steps';
+import type { AnalysisSteps, StepKey } from '../steps/schemas';
+import { CRITERIA, JUDGEMENTS } from './steps';
 
 /**
  * What a step's structured answer itself marks as uncertain or dependent on facts outside the
@@ -8,7 +8,7 @@ import { CRITERIA } from './steps';
  * (next to the model's own questions), so nothing the model was unsure of reads as a finding.
  * Plain text; the caller escapes it.
  */
-export function uncertainItems(key: StepKey, steps: StepResults): string[] {
+export function uncertainItems(key: StepKey, steps: AnalysisSteps): string[] {
   switch (key) {
     case 'contract': {
       const c = steps.contract;
@@ -16,21 +16,33 @@ export function uncertainItems(key: StepKey, steps: StepResults): string[] {
         .filter((k) => c.criteria[k].status === 'unclear')
         .map((k) => `Existence criterion ${CRITERIA[k]} is unclear: ${c.criteria[k].rationale}`);
     }
-    case 'obligations':
-      return steps.obligations.performanceObligations.flatMap((po) => [
-        ...(po.capableOfBeingDistinct.status === 'unclear'
-          ? [
-              `Whether ${po.id} (${po.description}) is capable of being distinct is unclear: ${po.capableOfBeingDistinct.rationale}`,
-            ]
-          : []),
-        ...(po.distinctInContext.status === 'unclear'
-          ? [
-              `Whether ${po.id} (${po.description}) is distinct in the context of the contract is unclear: ${po.distinctInContext.rationale}`,
-            ]
-          : []),
-      ]);
+    case 'obligations': {
+      const o = steps.obligations;
+      if (!o) return [];
+      const judgements = (Object.keys(JUDGEMENTS) as (keyof typeof JUDGEMENTS)[])
+        .filter((k) => o.judgements[k].conclusion === 'needs_information')
+        .map((k) => `${JUDGEMENTS[k]} needs information: ${o.judgements[k].analysis}`);
+      return o.performanceObligations
+        .flatMap((po) => [
+          ...(po.capableOfBeingDistinct.status === 'unclear'
+            ? [
+                `Whether ${po.id} (${po.description}) is capable of being distinct is unclear: ${po.capableOfBeingDistinct.rationale}`,
+              ]
+            : []),
+          ...(po.distinctInContext.status === 'unclear'
+            ? [
+                `Whether ${po.id} (${po.description}) is distinct in the context of the contract is unclear: ${po.distinctInContext.rationale}`,
+              ]
+            : []),
+          ...(po.series.conclusion === 'unclear'
+            ? [`Whether the series guidance applies to ${po.id} (${po.description}) is unclear.`]
+            : []),
+        ])
+        .concat(judgements);
+    }
     case 'price': {
       const p = steps.price;
+      if (!p) return [];
       const presence = (
         [
           ['Whether there is a significant financing component', p.significantFinancing],
@@ -41,10 +53,14 @@ export function uncertainItems(key: StepKey, steps: StepResults): string[] {
         .filter(([, a]) => a.present === 'unclear')
         .map(([what, a]) => `${what} is unclear: ${a.analysis}`);
       const variable = p.variableConsideration
-        .filter((v) => v.estimatedAmount === null || v.estimationMethod === 'undetermined')
+        .filter(
+          (v) =>
+            v.treatment === 'needs_information' ||
+            (v.treatment === 'estimated_in_price' && v.constrainedAmount === null),
+        )
         .map(
           (v) =>
-            `The variable consideration "${v.description}" cannot be estimated from the contract; provide the facts for the estimate and the constraint (${v.constraint})`,
+            `The variable consideration "${v.description}" cannot be estimated from the contract; provide the facts for the estimate and the constraint (${v.constraintAnalysis})`,
         );
       const total =
         p.transactionPrice.amount === null
@@ -54,8 +70,11 @@ export function uncertainItems(key: StepKey, steps: StepResults): string[] {
     }
     case 'allocation': {
       const a = steps.allocation;
+      if (!a) return [];
+      // A single obligation takes the whole price: its SSP is not needed (ASC 606-10-32-28).
+      const single = a.allocations.length === 1 && a.allocations[0]?.allocatedAmount !== null;
       const rows = a.allocations.flatMap((x) =>
-        x.standaloneSellingPrice === null || x.sspBasis === 'not_determinable'
+        !single && (x.standaloneSellingPrice === null || x.sspBasis === 'not_determinable')
           ? [
               `The standalone selling price of ${x.performanceObligationId} is not determinable from the contract: ${x.rationale}`,
             ]
@@ -72,7 +91,7 @@ export function uncertainItems(key: StepKey, steps: StepResults): string[] {
       return [...rows, ...discount];
     }
     case 'recognition':
-      return steps.recognition.recognition
+      return (steps.recognition?.recognition ?? [])
         .filter((r) => r.pattern === 'unclear')
         .map(
           (r) =>

@@ -73,6 +73,8 @@ async function complete<T>(
       {
         model: req.model,
         messages,
+        // Fixed so a retry or a re-run gives the same memo as far as the provider allows.
+        temperature: 0,
         response_format: {
           type: 'json_schema',
           json_schema: { name: req.name, strict: true, schema: req.jsonSchema },

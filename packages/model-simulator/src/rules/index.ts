@@ -1,5 +1,6 @@
 import { STEPS } from '@revmemo/engine';
 import type { SimSection } from '../contract-text';
+import { withEvidence } from './draft';
 import { readFacts } from './facts';
 import { contractStep, obligationsStep } from './steps-1-2';
 import { allocationStep, priceStep, recognitionStep } from './steps-3-5';
@@ -19,6 +20,6 @@ const BUILDERS = {
 export function ruleAnswer(schemaName: string, sections: SimSection[]): unknown | undefined {
   const step = STEPS.find((s) => s.name === schemaName);
   if (!step) return undefined;
-  const answer = BUILDERS[step.key](readFacts(sections));
+  const answer = withEvidence(BUILDERS[step.key](readFacts(sections)), sections);
   return step.schema.parse(answer);
 }

@@ -1,10 +1,11 @@
 import type { AllocationStep, PriceStep, RecognitionStep } from '@revmemo/engine';
+import type { Draft } from './draft';
 import type { Facts, Offering } from './facts';
 import { fixedConsideration, statedSsp, transactionPrice, variableConsideration } from './price';
 import { obligationGroups, suspiciousQuestions } from './steps-1-2';
 import { amountsIn, shorten } from './text';
 
-export function priceStep(facts: Facts): PriceStep {
+export function priceStep(facts: Facts): Draft<PriceStep> {
   const fixed = fixedConsideration(facts);
   const variable = variableConsideration(facts);
   const total = transactionPrice(facts);
@@ -24,14 +25,16 @@ export function priceStep(facts: Facts): PriceStep {
     currency: usesDollars ? 'USD' : null,
     fixedConsideration: fixed,
     variableConsideration: variable.map((v) => ({
+      citations: v.citations,
       description: v.description,
-      estimationMethod: v.method,
-      estimatedAmount: null,
-      constraint:
+      estimationMethod: v.method === 'undetermined' ? 'not_estimated' : v.method,
+      unconstrainedEstimate: null,
+      constraintAnalysis:
         v.method === 'most_likely_amount'
           ? "Depends on outcomes outside the vendor's control; constrained to zero until a significant reversal is no longer probable."
           : 'Estimated from expected volumes and included only to the extent a significant revenue reversal is not probable.',
-      citations: v.citations,
+      constrainedAmount: null,
+      treatment: 'needs_information',
     })),
     significantFinancing: financing
       ? {
@@ -69,6 +72,7 @@ export function priceStep(facts: Facts): PriceStep {
         : 'Fixed consideration.',
       citations: total.citations,
     },
+    assumptions: [],
     conclusion:
       total.amount === null
         ? 'The transaction price cannot be determined from the contract.'
@@ -77,7 +81,7 @@ export function priceStep(facts: Facts): PriceStep {
   };
 }
 
-export function allocationStep(facts: Facts): AllocationStep {
+export function allocationStep(facts: Facts): Draft<AllocationStep> {
   const groups = obligationGroups(facts);
   const total = transactionPrice(facts).amount;
   const ssps = groups.map((g) => {
@@ -96,6 +100,38 @@ export function allocationStep(facts: Facts): AllocationStep {
   const q = ssps.some((s) => s === null)
     ? ['What are the standalone selling prices of the obligations the contract does not price separately?']
     : [];
+  // One obligation takes the whole price: no standalone selling price is needed (32-28).
+  if (groups.length === 1 && total !== null) {
+    const ssp = ssps[0] ?? null;
+    return {
+      allocations: [
+        {
+          citations: [...(ssp?.citations ?? []), ...transactionPrice(facts).citations],
+          performanceObligationId: 'PO1',
+          standaloneSellingPrice: ssp?.amount ?? null,
+          sspBasis: ssp ? 'observable_price' : 'residual',
+          allocatedAmount: total,
+          rationale:
+            'The only performance obligation receives the whole transaction price (ASC 606-10-32-28).',
+        },
+      ],
+      discount: {
+        present: 'no',
+        amount: null,
+        analysis: 'With one performance obligation there is no discount to allocate.',
+        citations: [],
+      },
+      variableConsiderationAllocation: variable.length
+        ? {
+            analysis: 'Variable amounts relate to the only performance obligation.',
+            citations: variable.flatMap((v) => v.citations).slice(0, 3),
+          }
+        : { analysis: 'There is no variable consideration to allocate.', citations: [] },
+      assumptions: [],
+      conclusion: 'The whole transaction price is allocated to the single performance obligation.',
+      openQuestions: suspiciousQuestions(facts),
+    };
+  }
   return {
     allocations: groups.map((g, i) => {
       const ssp = ssps[i] ?? null;
@@ -126,6 +162,7 @@ export function allocationStep(facts: Facts): AllocationStep {
           citations: variable.flatMap((v) => v.citations).slice(0, 3),
         }
       : { analysis: 'There is no variable consideration to allocate.', citations: [] },
+    assumptions: [],
     conclusion: allKnown
       ? 'The transaction price is allocated by relative standalone selling price.'
       : 'The allocation is incomplete until the missing standalone selling prices are established.',
@@ -135,7 +172,10 @@ export function allocationStep(facts: Facts): AllocationStep {
 
 const PATTERNS: Record<
   Offering['kind'],
-  Omit<RecognitionStep['recognition'][number], 'performanceObligationId' | 'citations'>
+  Omit<
+    RecognitionStep['recognition'][number],
+    'performanceObligationId' | 'evidence' | 'startMonth' | 'endMonth'
+  >
 > = {
   stand_ready: {
     pattern: 'over_time',
@@ -168,14 +208,21 @@ const PATTERNS: Record<
   },
 };
 
-export function recognitionStep(facts: Facts): RecognitionStep {
+export function recognitionStep(facts: Facts): Draft<RecognitionStep> {
   const groups = obligationGroups(facts);
   return {
-    recognition: groups.map((g, i) => ({
-      performanceObligationId: `PO${i + 1}`,
-      ...PATTERNS[(g[0] as Offering).kind],
-      citations: [...new Set(g.flatMap((o) => o.citations))],
-    })),
+    recognition: groups.map((g, i) => {
+      const kind = (g[0] as Offering).kind;
+      const months = facts.termMonths?.value ?? null;
+      return {
+        citations: [...new Set(g.flatMap((o) => o.citations))],
+        performanceObligationId: `PO${i + 1}`,
+        ...PATTERNS[kind],
+        startMonth: kind === 'goods' || months !== null ? 1 : null,
+        endMonth: kind === 'goods' ? 1 : months,
+      };
+    }),
+    assumptions: [],
     conclusion: groups.length
       ? 'Revenue is recognized as each performance obligation is satisfied, as set out above.'
       : 'No recognition pattern can be set without performance obligations.',
