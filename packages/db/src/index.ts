@@ -40,6 +40,7 @@ export {
   captureAnalysis,
   listQueuedOlderThan,
   listRunning,
+  listStatuses,
   type ModelUsage,
   markRunning,
   type ProgressUpdate,

@@ -20,6 +20,7 @@ export {
   TransientModelError,
 } from './errors';
 export { MEMO_TITLE, type MemoInput, renderMemo, SIMULATED_NOTICE } from './memo/render';
+export type { ModelBudget } from './model/budget';
 export { classifyModelError, type ModelErrorClass, retryAfterOf, toAnalysisError } from './model/classify';
 export { createModelClient, type ModelClientOptions } from './model/client';
 export { estimateCostUsd } from './model/cost';
