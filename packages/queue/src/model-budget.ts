@@ -38,7 +38,10 @@ export interface BudgetState {
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- A request is counted for a tenth of the window longer (at most a second): the provider counts
+-- arrivals, which trail our grants by the time a request takes to get there.
 local window = tonumber(ARGV[1])
+window = window + math.min(1000, math.floor(window / 10))
 local factor = 1
 if tonumber(redis.call('HGET', KEYS[3], 'factorUntil') or '0') > now then
   factor = tonumber(redis.call('HGET', KEYS[3], 'factor') or '1')
