@@ -15,6 +15,12 @@ export interface ModelBudgetLimits {
   tokensPerMinute: number;
   /** The window both are counted over; 60 000 in production. */
   windowMs: number;
+  /**
+   * Longest Retry-After that pauses every worker (the in-step retry budget). A longer one parks only
+   * the job that got it (docs/durable-steps.md) and shrinks the budget: a 10-minute pause for all
+   * would hold every customer's analyses on one answer.
+   */
+  maxSharedPauseMs: number;
 }
 
 export interface RedisModelBudget {
@@ -150,7 +156,8 @@ export function createModelBudget(redis: Redis, prefix: string, limits: ModelBud
       if (!unlimited) await run(SETTLE, id, Math.ceil(tokens));
     },
     async rateLimited(retryAfterMs) {
-      await run(RATE_LIMITED, retryAfterMs === undefined ? -1 : Math.ceil(retryAfterMs));
+      const shared = retryAfterMs !== undefined && retryAfterMs <= limits.maxSharedPauseMs;
+      await run(RATE_LIMITED, shared ? Math.ceil(retryAfterMs) : -1);
     },
     async state() {
       const [requests, tokens, factor, paused] = (await run(STATE)) as number[];

@@ -76,7 +76,10 @@ export async function startAnalysisRuntime(
   });
   const capacity = {
     gate,
-    budget: createModelBudget(redis, prefix, config.model.budget),
+    budget: createModelBudget(redis, prefix, {
+      ...config.model.budget,
+      maxSharedPauseMs: config.model.stepRetry.budgetMs,
+    }),
     recordStepDuration: (ms: number) => recordStepDuration(redis, prefix, ms),
     recordQueueWait: (ms: number) => recordQueueWait(redis, prefix, ms),
   };
