@@ -12,6 +12,10 @@ export interface BenchStack {
   databaseUrl: string;
   redisUrl: string;
   prefix: string;
+  /** The environment the server was started with (a benchmark may start workers with it). */
+  env: Record<string, string>;
+  /** The simulated model's OpenAI base URL (…/v1); its control API is under /__sim. */
+  modelUrl: string;
   /** The server process's pid, for its RSS. */
   serverPid: number;
   serverOutput(): string;
@@ -70,6 +74,8 @@ export async function startBenchStack(opts: { extraEnv?: Record<string, string> 
       databaseUrl,
       redisUrl,
       prefix,
+      env,
+      modelUrl: model.url,
       serverPid: server.child.pid,
       serverOutput: server.output,
       stop,
