@@ -12,7 +12,7 @@ export const EXTRACTION_DEFAULTS = {
 } as const;
 
 /** Defaults sized for I/O-bound work (docs/capacity.md has the memory they cost). */
-const CAPACITY_DEFAULTS = {
+export const CAPACITY_DEFAULTS = {
   workerConcurrency: 50,
   workerDbPool: 10,
   requestsPerMinute: 500,
