@@ -264,7 +264,8 @@ async function main() {
   redis.disconnect();
   await database.close();
   await stack.stop();
-  if (violations.length > 0 || results.completed !== total || (RPM > 0 && maxInWindow > RPM)) process.exitCode = 1;
+  if (violations.length > 0 || results.completed !== total || (RPM > 0 && maxInWindow > RPM))
+    process.exitCode = 1;
 }
 
 main().catch(async (err) => {

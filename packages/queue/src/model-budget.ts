@@ -133,7 +133,7 @@ return { redis.call('ZCARD', KEYS[1]), tonumber(redis.call('HGET', KEYS[3], 'tok
   math.floor(factor * 1000), math.max(0, pauseUntil - now) }
 `;
 
-export function modelBudgetKeys(prefix: string): [string, string, string] {
+function modelBudgetKeys(prefix: string): [string, string, string] {
   return [`${prefix}:model-budget:requests`, `${prefix}:model-budget:tokens`, `${prefix}:model-budget:state`];
 }
 

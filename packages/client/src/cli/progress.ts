@@ -27,7 +27,7 @@ function describeNotice(n: ProgressNotice, now = Date.now()): string {
 }
 
 /** "3 analyses ahead of yours · starts in about 2 min" (the web page's words). */
-export function describeQueue(q: QueuePosition, now = Date.now()): string {
+function describeQueue(q: QueuePosition, now = Date.now()): string {
   if (q.state === 'starting') return 'starting now';
   const ahead =
     q.ahead === 0 ? 'next in line' : `${q.ahead} ${q.ahead === 1 ? 'analysis' : 'analyses'} ahead of yours`;
