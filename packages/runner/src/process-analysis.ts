@@ -11,6 +11,7 @@ import {
   captureAnalysis,
   type Db,
   getAnalysis,
+  listStatuses,
   type RunStart,
   recordModelCall,
   saveStep,
@@ -122,7 +123,7 @@ function freeingSlots(deps: AnalysisHandlerDeps, handle: AnalysisProcessor): Ana
   const finishIfEnded = async (analysisId: string | undefined) => {
     if (!analysisId) return;
     try {
-      const row = await getAnalysis(deps.db, analysisId);
+      const [row] = await listStatuses(deps.db, [analysisId]);
       if (!row || row.status === 'completed' || row.status === 'failed' || row.status === 'canceled')
         await gate.finish(analysisId);
     } catch (err) {
