@@ -78,4 +78,30 @@ describe('queue position', () => {
     const starts = rows.map((r) => Date.parse(r.runStartedAt ?? ''));
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
   }, 180_000);
+
+  it('analysis.cancel on an analysis held back by the per-user gate: canceled, never run, nothing charged', async () => {
+    const user = await signUp(stack.url);
+    const client = trpcClient(stack.url, user.cookie);
+    const submit = async (i: number) => {
+      const quote = await client.analysis.quote.mutate({ text: SMALL_CONTRACT, filename: `k${i}.txt` });
+      return (
+        await client.analysis.submit.mutate({ quoteId: quote.quoteId, idempotencyKey: crypto.randomUUID() })
+      ).analysisId;
+    };
+    const running = await submit(0);
+    const held = await submit(1);
+    const canceled = await client.analysis.cancel.mutate({ analysisId: held });
+    expect(canceled).toMatchObject({ status: 'canceled', finalChargedCredits: 0 });
+    // Its place was given up: the user's next analysis runs after the first, and the canceled one never.
+    const next = await submit(2);
+    for (const id of [running, next])
+      await until(
+        () => client.analysis.get.query({ analysisId: id }),
+        (a) => a.status === 'completed',
+        `analysis ${id} completed`,
+        120_000,
+      );
+    const after = await client.analysis.get.query({ analysisId: held });
+    expect(after).toMatchObject({ status: 'canceled', finalChargedCredits: 0, runStartedAt: null });
+  }, 180_000);
 });

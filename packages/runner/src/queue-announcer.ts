@@ -25,6 +25,8 @@ export function createQueueAnnouncer(deps: {
   const { redis, prefix } = deps;
   const lockKey = `${prefix}:fair:announce-lock`;
   const positionsKey = fairGateKeys(prefix).positions;
+  /** What each watcher was last told (in memory: a worker that takes over the lock tells everyone once). */
+  const told = new Map<string, QueuePosition>();
 
   async function announceOnce(): Promise<number> {
     const token = randomUUID();
@@ -33,16 +35,22 @@ export function createQueueAnnouncer(deps: {
     try {
       const [positions, stored] = await Promise.all([
         computeQueuePositions({ redis, prefix, gate: deps.gate, stepsPerAnalysis: STEPS.length }),
-        redis.hgetall(positionsKey),
+        redis.hkeys(positionsKey),
       ]);
-      const gone = Object.keys(stored).filter((id) => !positions.has(id));
+      const gone = stored.filter((id) => !positions.has(id));
       if (gone.length) await redis.hdel(positionsKey, ...gone);
+      for (const id of told.keys()) if (!positions.has(id)) told.delete(id);
+      // Redis first, then the stream: a snapshot read after an event's id already carries its position.
+      if (positions.size)
+        await redis.hset(
+          positionsKey,
+          Object.fromEntries([...positions].map(([id, p]) => [id, JSON.stringify(p)])),
+        );
       let published = 0;
       for (const [analysisId, position] of positions) {
-        if (!moved(parse(stored[analysisId]), position)) continue;
-        // Redis first, then the stream: a snapshot read after this event's id already carries it.
-        await redis.hset(positionsKey, analysisId, JSON.stringify(position));
+        if (!worthTelling(told.get(analysisId), position)) continue;
         await publishWithRetry(deps, queuedEvent(analysisId, position));
+        told.set(analysisId, position);
         published++;
       }
       return published;
@@ -70,21 +78,17 @@ export function createQueueAnnouncer(deps: {
   };
 }
 
-/** Worth an event: the count ahead changed, or the estimate moved by a minute or more. */
-function moved(before: QueuePosition | null, now: QueuePosition): boolean {
-  if (!before || before.ahead !== now.ahead || (before.startsAt === null) !== (now.startsAt === null))
-    return true;
+/**
+ * Worth an event: near the front every step forward; further back a move of a tenth of the place
+ * (so the 250th of a 300-analysis burst is told about 20 times, not 250: the events stream is also
+ * the progress log clients resume from); or an estimate that moved by a minute or more.
+ */
+function worthTelling(before: QueuePosition | undefined, now: QueuePosition): boolean {
+  if (!before || (before.startsAt === null) !== (now.startsAt === null)) return true;
+  const step = before.ahead <= 20 ? 1 : Math.ceil(before.ahead / 10);
+  if (Math.abs(before.ahead - now.ahead) >= step) return true;
   if (before.startsAt === null || now.startsAt === null) return false;
   return Math.abs(Date.parse(before.startsAt) - Date.parse(now.startsAt)) >= 60_000;
-}
-
-function parse(raw: string | undefined): QueuePosition | null {
-  if (!raw) return null;
-  try {
-    return JSON.parse(raw) as QueuePosition;
-  } catch {
-    return null;
-  }
 }
 
 function queuedEvent(analysisId: string, queue: QueuePosition): ProgressEvent {
