@@ -65,3 +65,60 @@ describe('configuration', () => {
     },
   );
 });
+
+describe('configuration of accounts in production', () => {
+  const production = {
+    ...valid,
+    NODE_ENV: 'production',
+    WEBSITE_URL: 'https://revmemo.example.com',
+    MAIL_URL: 'smtp://apikey:secret@smtp.example.com:587',
+  };
+
+  it('accepts a production environment with its public URL and a mail server', () => {
+    const config = parseConfig(production);
+    expect(config.mail).toEqual({
+      url: 'smtp://apikey:secret@smtp.example.com:587',
+      from: 'Revmemo <no-reply@revmemo.example.com>',
+    });
+    expect(parseConfig({ ...production, MAIL_FROM: 'Billing <billing@example.com>' }).mail.from).toBe(
+      'Billing <billing@example.com>',
+    );
+  });
+
+  it('requires WEBSITE_URL in production, naming it and why', () => {
+    expect(problems({ ...production, WEBSITE_URL: undefined })).toEqual([
+      'WEBSITE_URL is required in production: the public https:// address (secure cookies, links in mail, Stripe return URLs)',
+    ]);
+    // Outside production it still defaults to localhost.
+    expect(parseConfig({ ...valid, NODE_ENV: 'development' }).http.websiteUrl).toBe('http://localhost:3000');
+  });
+
+  it('requires MAIL_URL in production while sign-ups earn credits, and says so', () => {
+    const found = problems({ ...production, MAIL_URL: undefined });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^MAIL_URL is required in production while SIGNUP_CREDITS > 0 \(50\): /);
+    expect(found[0]).toContain('verification link');
+    // Without sign-up credits there is nothing for verification to release: mail is optional.
+    expect(parseConfig({ ...production, MAIL_URL: undefined, SIGNUP_CREDITS: '0' }).mail.url).toBeUndefined();
+    // Development and tests log the links instead.
+    expect(problems({ ...valid, NODE_ENV: 'development' })).toEqual([]);
+  });
+
+  it('wants MAIL_URL as an smtp:// or smtps:// URL', () => {
+    expect(problems({ ...production, MAIL_URL: 'mail.example.com:587' })).toEqual([
+      'MAIL_URL must be a URL like smtp://user:pass@smtp.example.com:587',
+    ]);
+    expect(parseConfig({ ...production, MAIL_URL: 'smtps://u:p@smtp.example.com:465' }).mail.url).toBe(
+      'smtps://u:p@smtp.example.com:465',
+    );
+  });
+
+  it('the server refuses to start in production without WEBSITE_URL and MAIL_URL, one line each', async () => {
+    const proc = spawnApp('apps/server/src/main.ts', { ...valid, NODE_ENV: 'production' });
+    expect(await proc.exited).not.toBe(0);
+    expect(proc.output().trim().split('\n')).toEqual([
+      'config error: WEBSITE_URL is required in production: the public https:// address (secure cookies, links in mail, Stripe return URLs)',
+      expect.stringMatching(/^config error: MAIL_URL is required in production while SIGNUP_CREDITS > 0/),
+    ]);
+  });
+});

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   applyStripePurchase,
   checkLedgerInvariants,
@@ -5,6 +7,7 @@ import {
   ensureAccount,
   getBalance,
   grantCredits,
+  grantWelcomeCredits,
   InsufficientCreditsError,
   InvalidCursorError,
   listAnalyses,
@@ -13,6 +16,7 @@ import {
   submitAnalysis,
 } from '@revmemo/db';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/processes';
 import { seedUser } from '../support/seed';
 import { makeQuote, newKey, useLedgerDatabase } from './fixtures';
 
@@ -234,5 +238,32 @@ describe('pagination', () => {
     await expect(listTransactions(t.db, userId, { cursor: 'Wy0xXQ' })).rejects.toBeInstanceOf(
       InvalidCursorError,
     );
+  });
+});
+
+describe('welcome credits', () => {
+  it('are granted once per user, however many grants race', async () => {
+    const userId = await seedUser(t.db, 0);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => grantWelcomeCredits(t.db, { userId, amount: 50 })),
+    );
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect(await grantWelcomeCredits(t.db, { userId, amount: 50 })).toBeNull();
+    expect(await getBalance(t.db, userId)).toEqual({ balance: 50, held: 0, available: 50 });
+    const { items } = await listTransactions(t.db, userId);
+    expect(items.map((e) => [e.amount, e.grantKey, e.description])).toEqual([
+      [50, 'welcome', 'Welcome credits'],
+    ]);
+  });
+
+  it('an account credited at sign-up before verification existed is not credited again (0003 marks its entry)', async () => {
+    const userId = await seedUser(t.db, 0);
+    // What the old sign-up hook wrote: a plain adjustment, no grant key.
+    await grantCredits(t.db, { userId, amount: 50, reason: 'adjustment', description: 'Welcome credits' });
+    const migration = await readFile(join(repoRoot, 'drizzle/0003_welcome_grant.sql'), 'utf8');
+    const backfill = migration.split('--> statement-breakpoint').find((part) => part.includes('UPDATE'));
+    await t.raw.unsafe(backfill as string);
+    expect(await grantWelcomeCredits(t.db, { userId, amount: 50 })).toBeNull();
+    expect((await getBalance(t.db, userId)).balance).toBe(50);
   });
 });

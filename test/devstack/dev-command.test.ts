@@ -82,6 +82,19 @@ describe('pnpm dev', () => {
     expect(dev.output()).toContain('SIMULATED');
     const tree = await checkRunning(port, dataDir, dev.child.pid as number);
 
+    // No mail server: the startup text says where account emails go, and a sign-up's link is there.
+    expect(dev.output()).toContain('MAIL_URL is unset. Their links\nappear in this log');
+    const signUp = await fetch(`http://localhost:${port}/api/auth/sign-up/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: `http://localhost:${port}` },
+      body: JSON.stringify({ email: 'dev@example.com', password: 'a long password', name: 'Dev' }),
+    });
+    expect(signUp.status).toBe(200);
+    await dev.waitFor(
+      /\[server\] info email not sent \(MAIL_URL is not set\): "Verify your email for Revmemo": http:\/\/localhost:\d+\/api\/auth\/verify-email\?token=/,
+      30_000,
+    );
+
     process.kill(-(dev.child.pid as number), 'SIGINT');
     await dev.exited;
     // The stores finish their own shutdown after the group signal.

@@ -3,7 +3,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { repoRoot } from '../support/processes';
+import { mailedLinkFromLog, repoRoot } from '../support/processes';
 
 const SCREENSHOTS = resolve(repoRoot, 'test-results/screenshots');
 const DOC_SCREENSHOTS = resolve(repoRoot, 'docs/screenshots');
@@ -42,7 +42,34 @@ export async function newContext(
     timezoneId: 'UTC',
   });
   context.setDefaultTimeout(15_000);
+  recordCspViolations(context);
   return context;
+}
+
+const violations = new WeakMap<BrowserContext, string[]>();
+
+/**
+ * Every Content-Security-Policy violation in the context's pages, from both sides: the page's
+ * `securitypolicyviolation` events (reported to the console by an init script) and Chromium's own
+ * console errors ("Refused to … because it violates the following Content Security Policy …").
+ */
+function recordCspViolations(context: BrowserContext) {
+  const found: string[] = [];
+  violations.set(context, found);
+  void context.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (e) => {
+      console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline'));
+    });`,
+  });
+  context.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content Security Policy|CSP violation/i.test(text)) found.push(text);
+  });
+}
+
+/** The CSP violations seen so far in pages of this context (see newContext). */
+export function cspViolations(context: BrowserContext): string[] {
+  return [...(violations.get(context) ?? [])];
 }
 
 export async function screenshot(
@@ -61,11 +88,16 @@ export async function screenshot(
   return path;
 }
 
-/** Signs up through the UI; lands on the New analysis page. */
+/**
+ * Signs up through the UI, then opens the verification link as the user would from their mail (the
+ * server logs it: tests run without MAIL_URL), so the welcome credits are there; lands on the New
+ * analysis page. `{ verify: false }` stops after sign-up, with the "check your email" banner showing.
+ */
 export async function signUpInBrowser(
   page: Page,
   baseUrl: string,
   email = `e2e-${Math.random().toString(36).slice(2, 10)}@example.com`,
+  opts: { verify?: boolean } = {},
 ) {
   await page.goto(`${baseUrl}/sign-up`);
   await page.getByLabel('Name').fill('Dana Controller');
@@ -73,6 +105,13 @@ export async function signUpInBrowser(
   await page.getByLabel('Password').fill('correct horse battery staple');
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'New analysis' }).waitFor();
+  if (opts.verify !== false) {
+    await page.getByTestId('verify-banner').waitFor();
+    await page.goto(await mailedLinkFromLog(baseUrl, email));
+    await page.getByTestId('email-verified').waitFor();
+    await page.getByRole('link', { name: 'Continue to Revmemo' }).click();
+    await page.getByRole('heading', { name: 'New analysis' }).waitFor();
+  }
   return { email, password: 'correct horse battery staple' };
 }
 

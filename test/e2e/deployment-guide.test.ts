@@ -8,6 +8,7 @@ import { MEMO_HEADINGS } from '../support/memo';
 import { startProductStack } from '../support/stack';
 import {
   analysisIdFromUrl,
+  cspViolations,
   fixtureFiles,
   launchBrowser,
   newContext,
@@ -138,6 +139,12 @@ describe('deployment guide test (browser)', () => {
     await again.goto(`${stack.url}/credits`);
     await again.getByTestId('available').filter({ hasText: /\d/ }).waitFor();
     expect(Number(await again.getByTestId('available').textContent())).toBe(100 - credits);
+
+    // All of it (upload, live progress, memo, copy, both downloads) under the Content-Security-Policy.
+    const policy =
+      (await (await again.goto(`${stack.url}/analyses`))?.headerValue('content-security-policy')) ?? '';
+    expect(policy).toMatch(/default-src 'self'.*script-src 'self'/);
+    expect(cspViolations(context)).toEqual([]);
     await screenshot(again, 'credits', { docs: true });
     await context.close();
   });

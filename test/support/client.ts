@@ -1,4 +1,5 @@
 import { createRevmemoTRPCClient } from '@revmemo/client/trpc';
+import { mailedLinkFromLog } from './processes';
 
 export interface TestUser {
   email: string;
@@ -6,10 +7,15 @@ export interface TestUser {
   cookie: string;
 }
 
-/** Signs a user up through Better Auth's HTTP API and keeps the session cookie. */
+/**
+ * Signs a user up through Better Auth's HTTP API and keeps the session cookie. Then, as a user
+ * would, follows the verification link (read from the server's log: tests run without MAIL_URL), so
+ * the user has the welcome credits; `{ verify: false }` leaves the email unverified and the balance 0.
+ */
 export async function signUp(
   baseUrl: string,
   email = `u${Math.random().toString(36).slice(2, 10)}@example.com`,
+  opts: { verify?: boolean } = {},
 ): Promise<TestUser> {
   const password = 'correct horse battery staple';
   const res = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
@@ -18,7 +24,19 @@ export async function signUp(
     body: JSON.stringify({ email, password, name: email.split('@')[0] }),
   });
   if (!res.ok) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
-  return { email, password, cookie: cookieHeader(res) };
+  const user = { email, password, cookie: cookieHeader(res) };
+  if (opts.verify !== false)
+    await followVerificationLink(await mailedLinkFromLog(baseUrl, email), user.cookie);
+  return user;
+}
+
+/** GETs an emailed verification link; it must redirect to the "email verified" page without an error. */
+export async function followVerificationLink(link: string, cookie?: string): Promise<Response> {
+  const res = await fetch(link, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  const location = res.headers.get('location') ?? '';
+  if (res.status !== 302 || !location.includes('/email-verified') || location.includes('error='))
+    throw new Error(`verification failed: ${res.status} ${location} ${await res.text()}`);
+  return res;
 }
 
 function cookieHeader(res: Response): string {

@@ -45,14 +45,22 @@ export function spawnProcess(
   });
   let out = '';
   const waiters = new Set<() => void>();
+  let announced = false;
   const onData = (d: Buffer) => {
     out += String(d);
+    if (!announced) {
+      const port = /listening on http:\/\/localhost:(\d+)/.exec(out)?.[1];
+      if (port) {
+        announced = true;
+        serversByPort.set(port, proc);
+      }
+    }
     for (const w of waiters) w();
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return {
+  const proc: AppProcess = {
     child,
     output: () => out,
     exited,
@@ -97,6 +105,47 @@ export function spawnProcess(
     },
     kill: (signal = 'SIGKILL') => void child.kill(signal),
   };
+  return proc;
+}
+
+/** Web processes by the port their log announced ("listening on http://localhost:PORT"). */
+const serversByPort = new Map<string, AppProcess>();
+
+/**
+ * The link of the account email sent to `to` by the web process behind `baseUrl`, read from that
+ * process's log: with MAIL_URL unset (as in tests) the server logs the link instead of sending it.
+ * The newest such line wins (a resend supersedes the first link). Addresses are unique per test.
+ */
+export async function mailedLinkFromLog(
+  baseUrl: string,
+  to: string,
+  subject: RegExp = /verify your email/i,
+): Promise<string> {
+  // Behind a proxy (baseUrl is not a server's own port) any web process of this test may have sent it.
+  const own = serversByPort.get(new URL(baseUrl).port);
+  const servers = own ? [own] : [...serversByPort.values()];
+  if (servers.length === 0) throw new Error(`no web process of this test serves ${baseUrl}`);
+  const find = () => {
+    let link: string | undefined;
+    for (const line of servers.flatMap((server) => server.output().split('\n'))) {
+      if (!line.includes('"component":"mail"')) continue;
+      try {
+        const entry = JSON.parse(line) as { to?: string; subject?: string; link?: string };
+        if (entry.to === to && subject.test(entry.subject ?? '') && entry.link) link = entry.link;
+      } catch {
+        // not a log line of ours
+      }
+    }
+    return link;
+  };
+  const deadline = Date.now() + 30_000;
+  let link = find();
+  while (!link && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    link = find();
+  }
+  if (!link) throw new Error(`no mailed link to ${to} matching ${subject} in the server log`);
+  return link;
 }
 
 export interface StackEnvOptions {

@@ -17,6 +17,7 @@ import { TRPCError } from '@trpc/server';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
+import { contentSecurityPolicy } from './csp';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { healthRoutes } from './routes/health';
@@ -76,7 +77,10 @@ export async function buildServer({
     return reply.code(status).send({ error: { code: err.name, message: err.message } });
   });
 
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  await app.register(helmet, {
+    contentSecurityPolicy: contentSecurityPolicy(deps.config.http.websiteUrl),
+    crossOriginEmbedderPolicy: false,
+  });
   await app.register(rateLimit, { global: false });
   const limits = limitsOf(deps.config);
   await app.register(multipart, {

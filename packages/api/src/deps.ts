@@ -17,6 +17,7 @@ import {
 import Stripe from 'stripe';
 import { type Auth, createAuth } from './auth';
 import { extractionLimitsOf } from './limits';
+import { createMailer } from './mail';
 import { withTimeout } from './timeout';
 
 export interface Logger {
@@ -115,10 +116,11 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
   });
   const stripe = createStripeClient(config);
   const extractor = createExtractor(extractionLimitsOf(config));
+  const mailer = createMailer(config, log);
   return {
     config,
     db: database.db,
-    auth: createAuth(config, database.db, log),
+    auth: createAuth(config, database.db, mailer, log),
     queue,
     publisher,
     hub,
@@ -155,6 +157,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
       ),
     async close() {
       await extractor.close();
+      mailer.close();
       await hub.close();
       await publisher.close();
       await queue.close();

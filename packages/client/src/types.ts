@@ -72,6 +72,8 @@ export interface Quote {
   credits: number;
   expiresAt: string;
   fileNames: string[];
+  /** How the files were read, for the user (e.g. PDF pages with no text layer, not read). */
+  warnings?: string[] | undefined;
 }
 
 export interface SubmittedAnalysis {

@@ -160,6 +160,14 @@ const envObject = z.object({
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  // Accounts: verification and password-reset mail (docs/accounts.md).
+  /** SMTP server for account mail, e.g. smtp://user:pass@host:587 (smtps:// for implicit TLS on 465). */
+  MAIL_URL: z.preprocess(
+    emptyToUndefined,
+    urlWithProtocols(['smtp:', 'smtps:'], 'smtp://user:pass@smtp.example.com:587').optional(),
+  ),
+  /** The From of account mail; unset: `Revmemo <no-reply@WEBSITE_URL's host>`. */
+  MAIL_FROM: optionalString,
 });
 
 // Checkout without a webhook secret would take payments whose credits never arrive.
@@ -172,7 +180,36 @@ const envSchema = envObject.superRefine((e, ctx) => {
         'is required when STRIPE_SECRET_KEY is set (without it paid checkouts would never be credited)',
     });
   }
+  productionAccountRules(e, ctx);
 });
+
+/**
+ * Production needs its public URL (cookies get `Secure`, mail links and Stripe return there, not to
+ * localhost) and, while sign-ups earn credits, a way to send the verification mail that releases them.
+ */
+function productionAccountRules(e: z.infer<typeof envObject>, ctx: z.RefinementCtx) {
+  if (e.NODE_ENV !== 'production') return;
+  if (!e.WEBSITE_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBSITE_URL'],
+      message:
+        'is required in production: the public https:// address (secure cookies, links in mail, Stripe return URLs)',
+    });
+  }
+  if (!e.MAIL_URL && e.SIGNUP_CREDITS > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MAIL_URL'],
+      message: `is required in production while SIGNUP_CREDITS > 0 (${e.SIGNUP_CREDITS}): sign-up credits are granted when the emailed verification link is followed (or set SIGNUP_CREDITS=0)`,
+    });
+  }
+}
+
+/** `Revmemo <no-reply@host>` from the public URL when MAIL_FROM is unset. */
+function defaultMailFrom(websiteUrl: string): string {
+  return `Revmemo <no-reply@${new URL(websiteUrl).hostname}>`;
+}
 
 function parseTrustProxy(v: string): boolean | number | string[] {
   if (v === 'false') return false;
@@ -249,6 +286,7 @@ function toConfig(e: z.infer<typeof envSchema>) {
       execution: e.ANALYSIS_EXECUTION,
       metricsPort: e.WORKER_METRICS_PORT,
     },
+    mail: { url: e.MAIL_URL, from: e.MAIL_FROM ?? defaultMailFrom(e.WEBSITE_URL ?? 'http://localhost') },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,

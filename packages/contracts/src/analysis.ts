@@ -86,6 +86,8 @@ export const QuoteSchema = z.object({
   credits: z.number().int(),
   expiresAt: z.string(),
   fileNames: z.array(z.string()),
+  /** What the user should know about how the files were read (e.g. pages with no text layer). */
+  warnings: z.array(z.string()).optional(),
 });
 export type Quote = z.infer<typeof QuoteSchema>;
 

@@ -30,6 +30,7 @@ export {
   type GrantInput,
   getBalance,
   grantCredits,
+  grantWelcomeCredits,
   listTransactions,
   type StripePurchaseInput,
 } from './repo/credits';

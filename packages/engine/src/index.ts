@@ -1,4 +1,11 @@
-export { DEFAULT_EXTRACTION_LIMITS, type DocumentInput, extractText } from './documents/extract';
+export {
+  DEFAULT_EXTRACTION_LIMITS,
+  type DocumentInput,
+  type ExtractedText,
+  extractText,
+} from './documents/extract';
+export type { DocumentKind, SourceDocument } from './documents/inventory';
+export { joinDocuments, normalizeDocuments } from './documents/join';
 export { countWords, hashText, normalizeText } from './documents/normalize';
 export {
   createExtractor,
@@ -37,7 +44,12 @@ export {
   type StepDone,
   type StepRetryWait,
 } from './pipeline';
-export { type Section, splitSections } from './preparation/sections';
+export {
+  type PreparedDocuments,
+  prepareDocuments,
+  type Section,
+  splitSections,
+} from './preparation/sections';
 export { checkTokenBudget, countTokens } from './preparation/tokens';
 export { billableWords, type PricingRules, priceForText, priceForWords, TOKENS_PER_WORD } from './pricing';
 export { SYSTEM_PROMPT } from './steps/prompts';

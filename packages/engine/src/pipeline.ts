@@ -1,14 +1,13 @@
 import { SIMULATED_MODEL } from '@revmemo/config';
 import type { PipelineStage } from '@revmemo/contracts';
 import type OpenAI from 'openai';
-import { normalizeText } from './documents/normalize';
 import { AnalysisAbortedError, type TransientModelError } from './errors';
 import { renderMemo } from './memo/render';
 import type { ModelBudget } from './model/budget';
 import { estimateCostUsd } from './model/cost';
 import { DEFAULT_STEP_RETRY, type RetryWait, type StepRetryPolicy, withStepRetry } from './model/retry';
 import { type CallUsage, callStructured } from './model/structured-call';
-import { type Section, splitSections } from './preparation/sections';
+import { prepareDocuments, type Section } from './preparation/sections';
 import { checkTokenBudget } from './preparation/tokens';
 import { keepKnownCitations } from './steps/citations';
 import { buildStepMessages, newBoundary, renderContractBlock } from './steps/prompts';
@@ -125,7 +124,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   if (!resuming) await onStage('preparation', 'Splitting the contract into sections');
   // Quotes store normalized text already; normalizing again is idempotent and protects callers
   // that pass raw text (CRLF, smart quotes) from getting different section ids.
-  const sections = splitSections(normalizeText(input.documentText));
+  const { sections } = prepareDocuments(input.documentText, input.fileNames);
   const known = new Set(sections.map((s) => s.id));
   const boundary = newBoundary();
   const additionalContext = input.additionalContext?.trim() || null;

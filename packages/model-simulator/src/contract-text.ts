@@ -1,6 +1,6 @@
 /**
  * Reads the contract out of a chat request the way a model would see it: the block between
- * <contract-TOKEN> tags, each section starting with its id in brackets ("[S3] ...").
+ * <contract-TOKEN> tags, each section starting with its id in brackets ("[S3] ...", or "[D2.S3] ..." for a contract of several documents).
  */
 export interface SimSection {
   id: string;
@@ -32,7 +32,7 @@ export function contractSections(messages: ChatMessage[]): SimSection[] {
   const text = messageText(user?.content);
   const block = /<contract-([0-9a-f]+)>\n([\s\S]*?)\n<\/contract-\1>/.exec(text);
   const body = block?.[2] ?? '';
-  const starts = [...body.matchAll(/^\[(S\d+)\] /gm)];
+  const starts = [...body.matchAll(/^\[((?:D\d+\.)?S\d+)\] /gm)];
   return starts.map((m, i) => {
     const from = (m.index ?? 0) + m[0].length;
     const to = starts[i + 1]?.index ?? body.length;

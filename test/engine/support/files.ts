@@ -10,22 +10,40 @@ export function fixtureText(name: FixtureName): string {
   return readFileSync(new URL(`../../fixtures/contracts/${name}.txt`, import.meta.url), 'utf8');
 }
 
+/** Any fixture by its path under test/fixtures/contracts ("msa-bundle/order-form-1.txt"). */
+export function fixtureFile(path: string): string {
+  return readFileSync(new URL(`../../fixtures/contracts/${path}`, import.meta.url), 'utf8');
+}
+
 /**
  * A valid one-page PDF with Helvetica text, written by hand with a correct xref table.
  * `lines: null` draws only a filled rectangle: a page with no text, like a scanned image.
  */
 export function makePdf(lines: string[] | null): Uint8Array {
+  return makePdfPages([lines]);
+}
+
+/**
+ * A PDF of several such pages (null: an image-only page). Text is written in WinAnsi (Latin-1), so
+ * French accents come through; each line is its own text line of the page.
+ */
+export function makePdfPages(pages: (string[] | null)[]): Uint8Array {
   const pdfString = (s: string) => s.replace(/[\\()]/g, '\\$&');
-  const content = lines
-    ? `BT /F1 11 Tf 14 TL 72 740 Td ${lines.map((l) => `(${pdfString(l)}) Tj T*`).join(' ')} ET`
-    : '0.2 0.2 0.2 rg 72 400 300 300 re f';
+  const font = 3 + pages.length * 2;
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>',
+    `<< /Type /Pages /Kids [${pages.map((_, i) => `${3 + i * 2} 0 R`).join(' ')}] /Count ${pages.length} >>`,
   ];
+  for (const [i, lines] of pages.entries()) {
+    const content = lines
+      ? `BT /F1 11 Tf 14 TL 72 740 Td ${lines.map((l) => `(${pdfString(l)}) Tj T*`).join(' ')} ET`
+      : '0.2 0.2 0.2 rg 72 400 300 300 re f';
+    objects.push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${4 + i * 2} 0 R /Resources << /Font << /F1 ${font} 0 R >> >> >>`,
+      `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
+    );
+  }
+  objects.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>');
   let pdf = '%PDF-1.4\n';
   const offsets: number[] = [];
   objects.forEach((body, i) => {
@@ -36,21 +54,42 @@ export function makePdf(lines: string[] | null): Uint8Array {
   pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
   for (const o of offsets) pdf += `${String(o).padStart(10, '0')} 00000 n \n`;
   pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new Uint8Array(Buffer.from(pdf, 'latin1'));
+  return new Uint8Array(Buffer.from(winAnsi(pdf), 'latin1'));
 }
 
-/** A minimal DOCX: the three parts Word and mammoth need, in an uncompressed ZIP. */
+/** The few WinAnsi characters outside Latin-1 that French text uses, at their WinAnsi codes. */
+const WIN_ANSI: Record<string, string> = { '€': '\x80', '–': '\x96', '—': '\x97', œ: '\x9c', Œ: '\x8c' };
+const winAnsi = (s: string) => s.replace(/[€–—œŒ]/g, (c) => WIN_ANSI[c] ?? c);
+
+export const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A minimal DOCX: the three parts Word needs, in an uncompressed ZIP. */
 export function makeDocx(paragraphs: string[]): Uint8Array {
-  const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const body = paragraphs
-    .map((p) => `<w:p><w:r><w:t xml:space="preserve">${xml(p)}</w:t></w:r></w:p>`)
+    .map((p) => `<w:p><w:r><w:t xml:space="preserve">${xmlText(p)}</w:t></w:r></w:p>`)
     .join('');
+  return makeDocxParts(body);
+}
+
+/**
+ * A DOCX from raw WordprocessingML: `body` goes inside <w:body>; `numbering` and `styles` become
+ * word/numbering.xml and word/styles.xml (their inner elements) when given.
+ */
+export function makeDocxParts(body: string, numbering?: string, styles?: string): Uint8Array {
+  const ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+  const extra: Record<string, string> = {};
+  if (numbering)
+    extra['word/numbering.xml'] =
+      `<?xml version="1.0" encoding="UTF-8"?><w:numbering ${ns}>${numbering}</w:numbering>`;
+  if (styles)
+    extra['word/styles.xml'] = `<?xml version="1.0" encoding="UTF-8"?><w:styles ${ns}>${styles}</w:styles>`;
   return zip({
     '[Content_Types].xml':
       '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
     '_rels/.rels':
       '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
-    'word/document.xml': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
+    'word/document.xml': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document ${ns}><w:body>${body}</w:body></w:document>`,
+    ...extra,
   });
 }
 

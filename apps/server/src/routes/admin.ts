@@ -3,6 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { type ApiDeps, createContext, toFetchHeaders } from '@revmemo/api';
 import type { FastifyPluginAsync } from 'fastify';
+import { ADMIN_CSP } from '../csp';
 
 const ADMIN_QUEUES_PATH = '/admin/queues';
 
@@ -17,6 +18,12 @@ export const adminRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { 
     if (!user) return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'Sign in first.' } });
     if (user.role !== 'admin')
       return reply.code(403).send({ error: { code: 'FORBIDDEN', message: 'Admins only.' } });
+  });
+
+  // This plugin's scope only: the board's own HTML needs inline styles (see ../csp.ts).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('content-security-policy', ADMIN_CSP);
+    return payload;
   });
 
   const serverAdapter = new FastifyAdapter();

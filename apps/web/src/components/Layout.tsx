@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import { authClient } from '../lib/auth';
 import { credits } from '../lib/format';
 import { Link, navigate, useLocation } from '../lib/router';
@@ -34,8 +34,49 @@ export function ReconnectingBanner() {
   );
 }
 
-export function Layout({ email, children }: { email: string; children: ReactNode }) {
+/** On every signed-in page until the email is verified: where the link went, and a way to resend it. */
+function VerifyEmailBanner({ email, signupCredits }: { email: string; signupCredits: number }) {
+  const [state, setState] = useState<'idle' | 'sending' | 'sent' | 'failed'>('idle');
+  async function resend() {
+    setState('sending');
+    try {
+      const res = await authClient.sendVerificationEmail({ email });
+      setState(res.error ? 'failed' : 'sent');
+    } catch {
+      setState('failed');
+    }
+  }
+  return (
+    <div className="banner banner-verify" role="status" data-testid="verify-banner">
+      <strong>Check your email:</strong> we sent a link to {email} to confirm your address
+      {signupCredits > 0 ? ` and release your ${signupCredits} free credits` : ''}.{' '}
+      {state === 'sent' ? (
+        <span data-testid="verify-resent">A new link is on its way.</span>
+      ) : (
+        <button
+          type="button"
+          className="btn btn-ghost btn-small banner-action"
+          onClick={resend}
+          disabled={state === 'sending'}
+        >
+          {state === 'failed' ? 'Could not send; try again' : 'Send a new link'}
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Layout({
+  email,
+  emailVerified,
+  children,
+}: {
+  email: string;
+  emailVerified: boolean;
+  children: ReactNode;
+}) {
   const { pathname } = useLocation();
+  const info = useQuery(trpc.system.info.queryOptions(undefined, { staleTime: 60_000 }));
   const balance = useQuery(trpc.credits.balance.queryOptions(undefined, { refetchInterval: 30_000 }));
 
   async function signOut() {
@@ -54,6 +95,7 @@ export function Layout({ email, children }: { email: string; children: ReactNode
       </a>
       <SimulatedBanner />
       <ReconnectingBanner />
+      {!emailVerified && <VerifyEmailBanner email={email} signupCredits={info.data?.signupCredits ?? 0} />}
       <header className="topbar">
         <div className="topbar-inner">
           <Link to="/" className="brand" aria-label="Revmemo home">

@@ -136,6 +136,11 @@ export function AuthPage({ mode }: { mode: Mode }) {
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Please wait…' : mode === 'sign-in' ? 'Sign in' : 'Create account'}
         </button>
+        {mode === 'sign-in' && (
+          <p className="auth-switch">
+            <Link to="/forgot-password">Forgot your password?</Link>
+          </p>
+        )}
         <p className="auth-switch">
           {mode === 'sign-in' ? 'New to Revmemo? ' : 'Already have an account? '}
           <Link to={otherHref}>{mode === 'sign-in' ? 'Create an account' : 'Sign in'}</Link>

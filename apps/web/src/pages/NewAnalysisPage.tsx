@@ -329,6 +329,15 @@ export function NewAnalysisPage() {
             {quote.fileNames.join(', ')} · price held until the memo is delivered, released if the analysis
             fails.
           </p>
+          {quote.warnings && quote.warnings.length > 0 && (
+            // Not errors: the quote stands, but the user should know what was not read before paying.
+            <div className="alert alert-warn" role="status" data-testid="quote-warnings">
+              <strong>Check before you confirm</strong>
+              {quote.warnings.map((w) => (
+                <p key={w}>{w}</p>
+              ))}
+            </div>
+          )}
           {short && (
             <div className="alert alert-warn" role="alert">
               <strong>Not enough credits</strong>

@@ -10,6 +10,8 @@ export const systemRouter = {
     pricing: ctx.deps.config.pricing.tiers,
     maxUploadBytes: ctx.deps.config.pricing.maxUploadBytes,
     maxWords: ctx.deps.config.pricing.maxWords,
+    /** Credits a new account receives once its email is verified. */
+    signupCredits: ctx.deps.config.auth.signupCredits,
   })),
   /** Every limit on uploads and inputs, as the server enforces them: clients check these, not their own. */
   limits: publicProcedure.query(({ ctx }) => limitsOf(ctx.deps.config)),

@@ -8,6 +8,8 @@ import {
   DocumentError,
   extractText,
   hashText,
+  joinDocuments,
+  normalizeDocuments,
   normalizeText,
   priceForText,
   priceForWords,
@@ -35,8 +37,11 @@ export function createQuoteService(deps: ApiDeps) {
     text: string,
     fileNames: string[],
     additionalContext?: string,
+    warnings: string[] = [],
   ): Promise<Quote> {
-    const documentText = normalizeText(text);
+    // Keeps the boundaries between files (joinDocuments); pasted text reaches here through
+    // normalizeText, which removes anything that would look like one.
+    const documentText = normalizeDocuments(text);
     const context = additionalContext ? normalizeText(additionalContext) : '';
     if (countWords(documentText) === 0) {
       throw appError('BAD_REQUEST', 'The document has no text to analyze.', {
@@ -74,6 +79,7 @@ export function createQuoteService(deps: ApiDeps) {
       credits: row.credits,
       expiresAt: row.expiresAt.toISOString(),
       fileNames: row.fileNames,
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   }
 
@@ -82,20 +88,24 @@ export function createQuoteService(deps: ApiDeps) {
       checkContext(input.additionalContext);
       return quote(
         userId,
-        input.text,
+        normalizeText(input.text),
         [cleanFilename(input.filename ?? 'pasted-text.txt')],
         input.additionalContext,
       );
     },
 
-    /** Several files become one document, each under a heading with its name. */
+    /**
+     * Several files become one contract text, each file after a boundary line that sectioning splits
+     * at and a user cannot type (joinDocuments; docs/extraction-and-sections.md).
+     */
     async quoteFiles(userId: string, files: UploadedFile[], additionalContext?: string) {
       if (files.length === 0)
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'Attach at least one file.' });
       if (files.length > FIXED_LIMITS.maxFiles) throw tooManyFiles();
       checkContext(additionalContext);
       const named = files.map((f) => ({ data: f.data, filename: cleanFilename(f.filename) }));
-      const parts: string[] = [];
+      const parts: { name: string; text: string }[] = [];
+      const warnings: string[] = [];
       for (const f of named) {
         if (f.data.byteLength > config.pricing.maxUploadBytes) {
           throw appError(
@@ -109,8 +119,9 @@ export function createQuoteService(deps: ApiDeps) {
           );
         }
         try {
-          const { text } = await extractText({ filename: f.filename, data: f.data }, deps.extractor);
-          parts.push(files.length > 1 ? `Document: ${f.filename}\n\n${text}` : text);
+          const read = await extractText({ filename: f.filename, data: f.data }, deps.extractor);
+          parts.push({ name: f.filename, text: read.text });
+          for (const w of read.warnings) warnings.push(`${f.filename}: ${w}`);
         } catch (err) {
           if (err instanceof DocumentError && DOCUMENT_LIMIT_CODES.includes(err.code)) {
             // Past a limit: nothing was priced or stored. Busy is "try again"; the rest is the file.
@@ -138,7 +149,7 @@ export function createQuoteService(deps: ApiDeps) {
           throw err;
         }
       }
-      const combined = parts.join('\n\n');
+      const combined = joinDocuments(parts);
       // Each file is capped on its own; together they get the same cap as pasted text.
       if (combined.length > FIXED_LIMITS.maxTextChars) {
         const max = FIXED_LIMITS.maxTextChars;
@@ -153,6 +164,7 @@ export function createQuoteService(deps: ApiDeps) {
         combined,
         named.map((f) => f.filename),
         additionalContext,
+        warnings,
       );
     },
   };

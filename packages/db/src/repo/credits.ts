@@ -97,6 +97,45 @@ export async function grantCredits(db: Db, input: GrantInput): Promise<LedgerEnt
   });
 }
 
+/** The grant key of the sign-up credits (see the unique `(user_id, grant_key)` in the ledger). */
+const WELCOME_GRANT_KEY = 'welcome';
+
+/**
+ * Grants the sign-up credits at most once per user, ever: a second call (a verification link followed
+ * twice, two at once, an account that got them before verification existed) returns null and changes
+ * nothing. The unique `(user_id, grant_key)` decides, so it holds across processes.
+ */
+export async function grantWelcomeCredits(
+  db: Db,
+  input: { userId: string; amount: number },
+): Promise<LedgerEntryRow | null> {
+  if (!Number.isInteger(input.amount) || input.amount <= 0) {
+    throw new RangeError(`welcome credits must be a positive integer, got ${input.amount}`);
+  }
+  return db.transaction(async (tx) => {
+    const account = await lockAccount(tx, input.userId);
+    const balanceAfter = account.balance + input.amount;
+    const [entry] = await tx
+      .insert(creditTransactions)
+      .values({
+        userId: input.userId,
+        reason: 'adjustment',
+        amount: input.amount,
+        balanceAfter,
+        description: 'Welcome credits',
+        grantKey: WELCOME_GRANT_KEY,
+      })
+      .onConflictDoNothing({ target: [creditTransactions.userId, creditTransactions.grantKey] })
+      .returning();
+    if (!entry) return null;
+    await tx
+      .update(creditAccounts)
+      .set({ balance: balanceAfter, updatedAt: sql`now()` })
+      .where(eq(creditAccounts.userId, input.userId));
+    return entry;
+  });
+}
+
 export interface StripePurchaseInput {
   eventId: string;
   eventType: string;

@@ -78,11 +78,18 @@ export const creditTransactions = pgTable(
       'credit_transactions_stripe_session_unique',
     ),
     stripeEventId: text('stripe_event_id'),
+    /**
+     * Names a grant a user may receive only once (`welcome`: the sign-up credits, given when the email
+     * is verified). Null for every other entry; the unique key below makes a repeated grant a no-op.
+     */
+    grantKey: text('grant_key'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [
     // The last guard against a double charge: one analysis_charge (and one refund) per memo.
     unique('credit_transactions_memo_reason_unique').on(t.memoUuid, t.reason),
+    // One welcome grant per user, however often (or concurrently) the verification link is followed.
+    unique('credit_transactions_user_grant_key_unique').on(t.userId, t.grantKey),
     check('credit_transactions_reason_check', sql`${t.reason} in (${inList(LEDGER_REASONS)})`),
     check('credit_transactions_amount_nonzero', sql`${t.amount} <> 0`),
     check('credit_transactions_balance_after_nonnegative', sql`${t.balanceAfter} >= 0`),

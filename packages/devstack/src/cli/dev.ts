@@ -58,6 +58,12 @@ function prefixed(name: string, child: ChildProcess) {
   child.stderr?.on('data', write(process.stderr));
 }
 
+/** Where account emails go without a mail server (the server logs their links; packages/api/src/mail.ts). */
+const MAIL_LINKS_NOTE =
+  'Account emails (verify your email, reset password) are not sent: MAIL_URL is unset. Their links\n' +
+  'appear in this log, on a line "[server] info email not sent (MAIL_URL is not set): …". Open the\n' +
+  'link from there, or set MAIL_URL=smtp://user:pass@host:587 to send real mail.\n\n';
+
 async function main() {
   let stack: Awaited<ReturnType<typeof startDevstack>>;
   try {
@@ -145,10 +151,12 @@ async function main() {
     start('web', viteBin, ['build', '--watch', '--logLevel', 'warn', '--emptyOutDir', 'false'], webDir);
   server.stdout?.on('data', (d: Buffer) => {
     const m = /listening on (\S+)/i.exec(String(d));
-    if (m)
+    if (m) {
       process.stdout.write(
         `\nRevmemo is running at ${childEnv.WEBSITE_URL ?? `http://localhost:${childEnv.PORT ?? 3000}`}  (Ctrl-C stops everything)\n\n`,
       );
+      if (!childEnv.MAIL_URL) process.stdout.write(MAIL_LINKS_NOTE);
+    }
   });
 }
 

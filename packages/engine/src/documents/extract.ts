@@ -30,15 +30,24 @@ function sharedExtractor(): Extractor {
   return shared;
 }
 
+export interface ExtractedText {
+  text: string;
+  /** Pages of a PDF. */
+  pages?: number;
+  /** For the user, not errors: e.g. pages of a PDF that had no text to read. */
+  warnings: string[];
+}
+
 /**
  * Turns an upload into normalized text, or throws DocumentError with a message for the user.
  * The parsing runs in `extractor`'s worker threads (a process-wide pool with the default limits when
- * none is given), never on the caller's event loop.
+ * none is given), never on the caller's event loop. What is kept and dropped (page furniture, DOCX
+ * numbering and tables): docs/extraction-and-sections.md.
  */
 export async function extractText(
   { filename, data }: DocumentInput,
   extractor?: Extractor,
-): Promise<{ text: string }> {
+): Promise<ExtractedText> {
   const ext = extensionOf(filename);
   const kind = KINDS[ext];
   if (!kind) {
@@ -58,7 +67,22 @@ export async function extractText(
     }
     throw new DocumentError('empty', `"${filename}" contains no text.`);
   }
-  return { text };
+  const warnings: string[] = [];
+  const empty = result.emptyPages ?? [];
+  if (empty.length > 0) {
+    const which = empty.length === 1 ? `Page ${empty[0]}` : `Pages ${listOf(empty)}`;
+    warnings.push(
+      `${which} of ${nf.format(result.pages ?? 0)} ${empty.length === 1 ? 'has' : 'have'} no selectable text (scanned image or blank page) and ${empty.length === 1 ? 'was' : 'were'} not read. Run OCR and upload again if ${empty.length === 1 ? 'it holds' : 'they hold'} contract terms.`,
+    );
+  }
+  return result.pages === undefined ? { text, warnings } : { text, pages: result.pages, warnings };
+}
+
+/** "3, 5 and 7", at most ten numbers then "and 4 more". */
+function listOf(pages: number[]): string {
+  const shown = pages.slice(0, 10).map(String);
+  if (pages.length > 10) return `${shown.join(', ')} and ${pages.length - 10} more`;
+  return shown.length === 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
 }
 
 const nf = new Intl.NumberFormat('en-US');

@@ -40,10 +40,38 @@ export function normalizeText(raw: string): string {
   );
 }
 
-/** Words as a reader would count them: runs of non-space characters holding a letter or digit. */
+/**
+ * Starts the boundary line between the files of a multi-file contract (see join.ts). It is a C0
+ * control character, so normalizeText removes it from any user text and only the join can write it.
+ */
+export const DOCUMENT_MARK = '\u001E';
+
+/**
+ * Scripts written without spaces between words. Each character counts as one word, as word
+ * processors count them; a Chinese contract is not one "word" per line.
+ */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu;
+
+/**
+ * Words as a reader would count them: runs of non-space characters holding a letter or digit, plus
+ * one word per Chinese or Japanese character. Document boundary lines are not words of the contract.
+ */
 export function countWords(text: string): number {
   let n = 0;
-  for (const token of text.split(/\s+/)) if (/[\p{L}\p{N}]/u.test(token)) n++;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(DOCUMENT_MARK)) continue;
+    for (const token of line.split(/\s+/)) {
+      if (!/[\p{L}\p{N}]/u.test(token)) continue;
+      const unspaced = token.match(UNSPACED)?.length ?? 0;
+      if (unspaced === 0) {
+        n++;
+        continue;
+      }
+      // "价格为100元": four characters and the number "100".
+      n += unspaced;
+      for (const rest of token.replace(UNSPACED, ' ').split(' ')) if (/[\p{L}\p{N}]/u.test(rest)) n++;
+    }
+  }
   return n;
 }
 

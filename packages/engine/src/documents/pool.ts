@@ -22,7 +22,7 @@ export type ExtractionKind = 'pdf' | 'docx' | 'txt';
 
 /** The worker's answer (extract-worker.mjs), plus what the pool itself can say. */
 export type ExtractionResult =
-  | { ok: true; text: string; pages?: number }
+  | { ok: true; text: string; pages?: number; emptyPages?: number[] }
   | { ok: false; code: 'too_many_pages'; pages: number; max: number }
   | { ok: false; code: 'part_too_large'; part: string; max: number }
   | { ok: false; code: 'too_many_chars'; max: number }
