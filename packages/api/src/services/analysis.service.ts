@@ -66,7 +66,7 @@ export function createAnalysisService(deps: ApiDeps) {
         throw toSubmitError(err);
       }
       const { analysis, created } = result;
-      // A repeat of a still-queued submit re-adds the job: a no-op in BullMQ when it exists.
+      // A repeat of a still-queued submit goes through the gate again: a no-op for an analysis it holds.
       if (created || analysis.status === 'queued') await enqueue(userId, analysis.analysisId);
       return {
         analysisId: analysis.analysisId,
