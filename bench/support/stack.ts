@@ -12,6 +12,10 @@ export interface BenchStack {
   databaseUrl: string;
   redisUrl: string;
   prefix: string;
+  /** The environment the server was started with (a benchmark may start workers with it). */
+  env: Record<string, string>;
+  /** The simulated model's OpenAI base URL (…/v1); its control API is under /__sim. */
+  modelUrl: string;
   /** The server process's pid, for its RSS. */
   serverPid: number;
   serverOutput(): string;
@@ -85,6 +89,8 @@ export async function startBenchStack(
       databaseUrl,
       redisUrl,
       prefix,
+      env,
+      modelUrl: model.url,
       serverPid: server.child.pid,
       serverOutput: server.output,
       others,

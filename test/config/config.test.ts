@@ -27,6 +27,13 @@ describe('configuration', () => {
     expect(config.model.simulated).toBe(false);
     expect(config.stripe.secretKey).toBeUndefined();
     expect(config.pricing.tiers[0]).toEqual({ maxWords: 3000, credits: 10 });
+    // Sized for I/O-bound work (docs/capacity.md).
+    expect(config.queue).toMatchObject({ concurrency: 50, dbPool: 10, maxRunningPerUser: 10 });
+    expect(config.model.budget).toEqual({
+      requestsPerMinute: 500,
+      tokensPerMinute: 200_000,
+      windowMs: 60_000,
+    });
   });
 
   it.each([
@@ -37,6 +44,8 @@ describe('configuration', () => {
     [{ PORT: 'eighty' }, /^PORT /],
     [{ PRICING_TIERS: '[{"maxWords": 10}]' }, /^PRICING_TIERS /],
     [{ ANALYSIS_EXECUTION: 'threads' }, /^ANALYSIS_EXECUTION /],
+    [{ MAX_RUNNING_PER_USER: '0' }, /^MAX_RUNNING_PER_USER /],
+    [{ MODEL_REQUESTS_PER_MINUTE: '-1' }, /^MODEL_REQUESTS_PER_MINUTE /],
   ])('names the variable and what is wrong: %j', (override, expected) => {
     const found = problems({ ...valid, ...override });
     expect(found).toHaveLength(1);

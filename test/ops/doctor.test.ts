@@ -43,6 +43,9 @@ describe('pnpm ops doctor', () => {
       'workers: 1 alive',
       'queue depths: waiting 0, active 0, delayed 0, failed 0',
       'oldest waiting job',
+      'queue wait: no analysis started yet',
+      'per-user gate: 0 admitted, 0 waiting',
+      'model budget: requests 0/500, tokens 0/200000 in the current window',
     ])
       expect(r.output).toContain(`✓ ${check}`);
   });

@@ -4,9 +4,11 @@ import { createExtractor, type Extractor } from '@revmemo/engine';
 import {
   type AnalysisQueue,
   createAnalysisQueue,
+  createFairGate,
   createProgressHub,
   createProgressPublisher,
   createRedisConnection,
+  type FairGate,
   liveWorkerIds,
   type ProgressHub,
   type ProgressPublisher,
@@ -34,6 +36,8 @@ export interface ApiDeps {
   publisher: ProgressPublisher;
   /** The process's one shared progress reader. */
   hub: ProgressHub;
+  /** Per-user admission into the queue (docs/capacity.md): submit and cancel go through it. */
+  gate: FairGate;
   /** Null when STRIPE_SECRET_KEY is unset: purchases are off. */
   stripe: Stripe | null;
   /** Verifies webhook signatures; needs no API key. */
@@ -112,6 +116,13 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
     log,
     onError: (err) => log.error({ err }, 'progress reader error'),
   });
+  const gate = createFairGate({
+    redis: commands,
+    prefix: config.queue.prefix,
+    queue,
+    maxRunningPerUser: config.queue.maxRunningPerUser,
+    retry: { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs },
+  });
   const stripe = createStripeClient(config);
   const extractor = createExtractor(extractionLimitsOf(config));
   const mailer = createMailer(config, log);
@@ -130,6 +141,7 @@ export function createApiDeps(config: Config, log: Logger, opts: { metrics?: Api
     queue,
     publisher,
     hub,
+    gate,
     stripe,
     stripeWebhooks: (stripe ?? new Stripe('sk_webhook_verification_only')).webhooks,
     extractor,

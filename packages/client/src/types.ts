@@ -21,11 +21,24 @@ export type AnalysisStatus = 'queued' | 'running' | 'completed' | 'failed' | 'ca
 /**
  * Why the bar waits or jumped. `retrying`: a model step failed transiently and is tried again at
  * `retryAt` (try `attempt` of `maxAttempts`). `resumed`: a new run picked the analysis up at
- * `stage`; finished steps are not redone.
+ * `stage`; finished steps are not redone. `model-budget`: the step waits for the AI model capacity
+ * shared by all analyses (the provider's rate limits) and should call the model at `until`.
  */
 export type ProgressNotice =
   | { type: 'retrying'; stage: StageId; attempt: number; maxAttempts: number; retryAt: string }
-  | { type: 'resumed'; stage: StageId };
+  | { type: 'resumed'; stage: StageId }
+  | { type: 'model-budget'; stage: StageId; until: string };
+
+/**
+ * Where a queued analysis stands. `waiting`: `ahead` analyses can start before it, and it should
+ * start around `startsAt` (an estimate from recent step durations; null before there are any).
+ * `starting`: a worker has just taken it (the last queue state a follower sees).
+ */
+export interface QueuePosition {
+  state: 'waiting' | 'starting';
+  ahead: number;
+  startsAt: string | null;
+}
 
 /** The progress-bar state of an analysis. */
 export interface ProgressSnapshot {
@@ -40,6 +53,8 @@ export interface ProgressSnapshot {
   errorMessage?: string | null | undefined;
   /** Present on the live event that announces a retry wait or a resumed run. */
   notice?: ProgressNotice | null | undefined;
+  /** Present while the analysis waits in the queue, and once as `starting` when a worker takes it. */
+  queue?: QueuePosition | null | undefined;
 }
 
 /**

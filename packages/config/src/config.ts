@@ -12,6 +12,15 @@ export const EXTRACTION_DEFAULTS = {
   maxQueue: 8,
 } as const;
 
+/** Defaults sized for I/O-bound work (docs/capacity.md has the memory they cost). */
+export const CAPACITY_DEFAULTS = {
+  workerConcurrency: 50,
+  workerDbPool: 10,
+  requestsPerMinute: 500,
+  tokensPerMinute: 200_000,
+  maxRunningPerUser: 10,
+} as const;
+
 /** The model name the simulated model server answers to; memos made with it are marked simulated. */
 export const SIMULATED_MODEL = 'revmemo-simulated';
 
@@ -111,7 +120,20 @@ const envObject = z.object({
       .regex(/^[A-Za-z0-9:_-]+$/)
       .default('revmemo'),
   ),
-  WORKER_CONCURRENCY: int(2, 1),
+  // ---- capacity and fairness (docs/capacity.md) ----
+  /** Analyses one worker process runs at once: they mostly wait on the model, so dozens fit. */
+  WORKER_CONCURRENCY: int(CAPACITY_DEFAULTS.workerConcurrency, 1),
+  /** PostgreSQL connections of one worker process (its writes are short; analyses share them). */
+  WORKER_DB_POOL: int(CAPACITY_DEFAULTS.workerDbPool, 2),
+  /** The provider's limits, shared by every worker through Redis; 0 = no limit. */
+  MODEL_REQUESTS_PER_MINUTE: int(CAPACITY_DEFAULTS.requestsPerMinute, 0),
+  MODEL_TOKENS_PER_MINUTE: int(CAPACITY_DEFAULTS.tokensPerMinute, 0),
+  /** The window the two limits above are counted over (a minute; shorter only for tests). */
+  MODEL_BUDGET_WINDOW_MS: int(60_000, 100),
+  /** Analyses of one user admitted to the workers at once; the rest wait their turn, in order. */
+  MAX_RUNNING_PER_USER: int(CAPACITY_DEFAULTS.maxRunningPerUser, 1),
+  /** How often waiting analyses are told their place in the queue. */
+  QUEUE_POSITION_INTERVAL_MS: int(2_000, 100),
   WORKER_LOCK_DURATION_MS: int(30_000, 100),
   WORKER_STALLED_INTERVAL_MS: int(30_000, 100),
   JOB_ATTEMPTS: int(4, 1),
@@ -240,6 +262,11 @@ function toConfig(e: z.infer<typeof envSchema>) {
       simulated: e.OPENAI_MODEL === SIMULATED_MODEL,
       timeoutMs: e.MODEL_TIMEOUT_MS,
       maxContextTokens: e.MODEL_MAX_CONTEXT_TOKENS,
+      budget: {
+        requestsPerMinute: e.MODEL_REQUESTS_PER_MINUTE,
+        tokensPerMinute: e.MODEL_TOKENS_PER_MINUTE,
+        windowMs: e.MODEL_BUDGET_WINDOW_MS,
+      },
       stepRetry: {
         tries: e.MODEL_STEP_TRIES,
         budgetMs: e.MODEL_STEP_RETRY_BUDGET_MS,
@@ -271,6 +298,9 @@ function toConfig(e: z.infer<typeof envSchema>) {
     queue: {
       prefix: e.QUEUE_PREFIX,
       concurrency: e.WORKER_CONCURRENCY,
+      dbPool: e.WORKER_DB_POOL,
+      maxRunningPerUser: e.MAX_RUNNING_PER_USER,
+      positionIntervalMs: e.QUEUE_POSITION_INTERVAL_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
       attempts: e.JOB_ATTEMPTS,

@@ -1,4 +1,5 @@
 export {
+  CAPACITY_DEFAULTS,
   type Config,
   ConfigError,
   describeEnv,

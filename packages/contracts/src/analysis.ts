@@ -23,8 +23,25 @@ export const ProgressNoticeSchema = z.discriminatedUnion('type', [
     retryAt: z.string(),
   }),
   z.object({ type: z.literal('resumed'), stage: StageIdSchema }),
+  /**
+   * The step waits for the model budget shared by every worker (the provider's requests and tokens
+   * per minute; docs/capacity.md); it is expected to call the model at `until`.
+   */
+  z.object({ type: z.literal('model-budget'), stage: StageIdSchema, until: z.string() }),
 ]);
 export type ProgressNotice = z.infer<typeof ProgressNoticeSchema>;
+
+/**
+ * Where a queued analysis stands (docs/capacity.md). `waiting`: `ahead` analyses can start before it,
+ * and it should start around `startsAt` (an estimate from recent step durations; null before any).
+ * `starting`: a worker has just taken it, the last queue state a watcher sees.
+ */
+export const QueuePositionSchema = z.object({
+  state: z.enum(['waiting', 'starting']),
+  ahead: z.number().int().min(0),
+  startsAt: z.string().nullable(),
+});
+export type QueuePosition = z.infer<typeof QueuePositionSchema>;
 
 /** What a progress bar needs; small on purpose (events never carry the memo). */
 export const ProgressSnapshotSchema = z.object({
@@ -38,6 +55,8 @@ export const ProgressSnapshotSchema = z.object({
   errorMessage: z.string().nullable().optional(),
   /** Present on the live event that announces a retry wait or a resumed run. */
   notice: ProgressNoticeSchema.nullish(),
+  /** Present while the analysis waits in the queue, and once as `starting` when a worker takes it. */
+  queue: QueuePositionSchema.nullish(),
 });
 export type ProgressSnapshot = z.infer<typeof ProgressSnapshotSchema>;
 

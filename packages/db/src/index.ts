@@ -42,6 +42,7 @@ export {
   captureAnalysis,
   listQueuedOlderThan,
   listRunning,
+  listStatuses,
   type ModelUsage,
   markRunning,
   type ProgressUpdate,

@@ -37,6 +37,7 @@ export {
   renderMemo,
   SIMULATED_NOTICE,
 } from './memo/render';
+export type { ModelBudget } from './model/budget';
 export { classifyModelError, type ModelErrorClass, retryAfterOf, toAnalysisError } from './model/classify';
 export { createModelClient, type ModelClientOptions } from './model/client';
 export { estimateCostUsd } from './model/cost';

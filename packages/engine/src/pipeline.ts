@@ -7,6 +7,7 @@ import type { NumbersCheck } from './checks/numbers';
 import type { SourceDocument } from './documents/inventory';
 import { AnalysisAbortedError, type TransientModelError } from './errors';
 import { renderMemo } from './memo/render';
+import type { ModelBudget } from './model/budget';
 import { estimateCostUsd } from './model/cost';
 import { DEFAULT_STEP_RETRY, type RetryWait, type StepRetryPolicy, withStepRetry } from './model/retry';
 import { type CallUsage, callStructured } from './model/structured-call';
@@ -52,6 +53,10 @@ export interface PipelineInput {
   retry?: StepRetryPolicy | undefined;
   /** Told before the pipeline waits to retry a step. */
   onRetryWait?: ((wait: StepRetryWait) => Promise<void>) | undefined;
+  /** The model budget shared by all workers: each request waits for it first (docs/capacity.md). */
+  budget?: ModelBudget | undefined;
+  /** Told when a step waits a noticeable time for that budget, with when it expects to call. */
+  onBudgetWait?: ((wait: { stage: PipelineStage; until: Date }) => Promise<void>) | undefined;
   /** Every model request: answered ('ok'), failed and tried again ('retried'), or failed for good here. */
   onModelCall?: ((call: ModelCall) => Promise<void>) | undefined;
 }
@@ -205,6 +210,11 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
           jsonSchema: step.jsonSchema,
           messages: buildStepMessages(step.key, contractBlock, boundary, results),
           signal,
+          budget: input.budget,
+          waitSignal,
+          onBudgetWait: async (until) => {
+            await input.onBudgetWait?.({ stage: step.stage, until });
+          },
           onAnswer: (usage) => {
             answered.push(usage);
             pending.push(report('ok', usage));

@@ -1,5 +1,6 @@
 import { migrationStatus } from '@revmemo/db';
 import { createAnalysisQueue, readUntrustedForwarding } from '@revmemo/queue';
+import { reportCapacity } from './capacity';
 import { connectPostgres, connectRedis, liveWorkers, type OpsSettings } from './connect';
 import { createReport, errorText, type Report } from './output';
 
@@ -131,6 +132,8 @@ async function checkRedisAndQueue({ redisUrl, prefix }: OpsSettings, report: Rep
         );
       else report.ok('oldest waiting job', text);
     }
+    // Capacity and fairness (docs/capacity.md): a block of its own.
+    await reportCapacity(redis, prefix, report);
   } catch (err) {
     report.fail('queue', errorText(err), 'check Redis (memory, eviction policy must be noeviction)');
   } finally {

@@ -1,5 +1,5 @@
 import type { Db } from '@revmemo/db';
-import type { Job, ProgressPublisher } from '@revmemo/queue';
+import type { FairGate, Job, ProgressPublisher } from '@revmemo/queue';
 import { type Log, withFields } from './log';
 import type { RuntimeMetrics } from './metrics';
 import { failAnalysis } from './release';
@@ -11,7 +11,7 @@ import { failAnalysis } from './release';
  * The handler's own failures already released; release is a no-op on a terminal analysis.
  */
 export async function releaseFailedJob(
-  deps: { db: Db; publisher: ProgressPublisher; log: Log; metrics?: RuntimeMetrics },
+  deps: { db: Db; publisher: ProgressPublisher; log: Log; metrics?: RuntimeMetrics; gate?: FairGate },
   job: Job | undefined,
   err: Error,
 ): Promise<void> {

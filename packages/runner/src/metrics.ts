@@ -15,6 +15,13 @@ export function createRuntimeMetrics(registry: Registry) {
       buckets: [0.05, 0.5, 2, 5, 15, 30, 60, 120, 300, 600, 1200],
       registers,
     }),
+    queueWait: new Histogram({
+      name: 'revmemo_queue_wait_seconds',
+      help: 'Time from submit to the first run of an analysis (per-user gate and worker queue together)',
+      // From "a slot was free" to a month-end backlog of hours.
+      buckets: [0.5, 2, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+      registers,
+    }),
     charges: new Counter({
       name: 'revmemo_charges_total',
       help: 'Analyses captured: memo saved and the quoted credits charged (once each)',

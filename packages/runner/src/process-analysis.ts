@@ -11,6 +11,7 @@ import {
   captureAnalysis,
   type Db,
   getAnalysis,
+  listStatuses,
   type RunStart,
   recordModelCall,
   saveStep,
@@ -20,6 +21,7 @@ import {
   creditsToCharge,
   estimateCostUsd,
   type FinishedSteps,
+  type ModelBudget,
   type ModelCall,
   type PipelineInput,
   RetryLaterError,
@@ -31,6 +33,7 @@ import {
 import {
   type AnalysisProcessor,
   DelayedError,
+  type FairGate,
   type Job,
   type ProgressPublisher,
   UnrecoverableError,
@@ -61,6 +64,17 @@ export interface AnalysisHandlerDeps {
   poisonStalls?: number;
   /** Absent in tests that do not look at metrics. */
   metrics?: RuntimeMetrics;
+  /**
+   * Capacity and fairness (docs/capacity.md): the per-user gate whose slot an ended analysis frees,
+   * the model budget every request waits for, and where step durations and queue waits are kept.
+   * Absent in tests that run the handler alone.
+   */
+  capacity?: {
+    gate: FairGate;
+    budget?: ModelBudget | undefined;
+    recordStepDuration(ms: number): Promise<void>;
+    recordQueueWait(ms: number): Promise<void>;
+  };
 }
 
 /** Thrown from onStage to leave the pipeline at a step boundary. */
@@ -83,7 +97,7 @@ const DEFAULT_POISON_STALLS = 5;
  * again, and capture charges at most once.
  */
 export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProcessor {
-  const handle = createJobHandler(deps);
+  const handle = freeingSlots(deps, createJobHandler(deps));
   const duration = deps.metrics?.jobDuration;
   if (!duration) return handle;
   return async (job, token, signal) => {
@@ -94,6 +108,37 @@ export function createAnalysisProcessor(deps: AnalysisHandlerDeps): AnalysisProc
       return outcome;
     } catch (err) {
       end({ outcome: outcomeOfThrow(err) });
+      throw err;
+    }
+  };
+}
+
+/**
+ * An analysis that ended frees its per-user slot, so the user's next one is admitted. A job that
+ * is handed back, parked or retried keeps its slot: it will run again. Checked in Postgres, because
+ * a run told to stop may only have been overtaken by a newer run of the same analysis.
+ */
+function freeingSlots(deps: AnalysisHandlerDeps, handle: AnalysisProcessor): AnalysisProcessor {
+  const gate = deps.capacity?.gate;
+  if (!gate) return handle;
+  const finishIfEnded = async (analysisId: string | undefined) => {
+    if (!analysisId) return;
+    try {
+      const [row] = await listStatuses(deps.db, [analysisId]);
+      if (!row || row.status === 'completed' || row.status === 'failed' || row.status === 'canceled')
+        await gate.finish(analysisId);
+    } catch (err) {
+      // The sweeper's reconcile frees it later.
+      deps.log.warn({ err, analysis_id: analysisId }, 'could not free the per-user slot');
+    }
+  };
+  return async (job, token, signal) => {
+    try {
+      const outcome = await handle(job, token, signal);
+      await finishIfEnded(job.id);
+      return outcome;
+    } catch (err) {
+      if (err instanceof UnrecoverableError) await finishIfEnded(job.id);
       throw err;
     }
   };
@@ -137,7 +182,13 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       jobSignal,
       analysisId,
       log,
-      release: { db: deps.db, publisher: deps.publisher, log, metrics: deps.metrics },
+      release: {
+        db: deps.db,
+        publisher: deps.publisher,
+        log,
+        metrics: deps.metrics,
+        gate: deps.capacity?.gate,
+      },
     };
     if (deps.stopping.aborted) {
       // A stopping worker can still be handed a job (BullMQ fetches ahead): give it straight back,
@@ -154,6 +205,7 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       throw new Error(jobFailureReason(err));
     }
     if (!start) return finishedElsewhere(run);
+    if (start.analysis.attempts === 1) recordQueueWait(deps, start);
     if (start.stallStreak >= (deps.poisonStalls ?? DEFAULT_POISON_STALLS)) return declarePoison(run, start);
     log.info(
       { resumed_after_steps: start.steps.length, after_worker_death: start.afterWorkerDeath },
@@ -166,6 +218,14 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       return await handleRunError(run, start, err);
     }
   };
+}
+
+/** Submit to first run: the worker metric, and the recent waits `pnpm ops doctor` shows. */
+function recordQueueWait(deps: AnalysisHandlerDeps, start: RunStart) {
+  const began = start.analysis.runStartedAt ?? new Date();
+  const ms = Math.max(0, began.getTime() - start.analysis.startedAt.getTime());
+  deps.metrics?.queueWait.observe(ms / 1000);
+  deps.capacity?.recordQueueWait(ms).catch(() => undefined);
 }
 
 /** The analysis is terminal or unknown: republish its final state (the last event may be lost). */
@@ -206,6 +266,8 @@ async function runSteps(run: Run, start: RunStart) {
   // The bar never steps back: a re-run does not announce stages before the one already reached.
   let reached = stageIndex(asStage(start.analysis.progressStage) ?? 'queued');
   let resumedNotice: ProgressNotice | undefined;
+  // The first event of a run that was waiting in the queue ends the queue display: "starting".
+  let leftQueue = stageIndex(asStage(start.analysis.progressStage) ?? 'queued') > stageIndex('queued');
 
   const setProgress = async (stage: PipelineStage, message: string, notice?: ProgressNotice) => {
     if (
@@ -217,7 +279,12 @@ async function runSteps(run: Run, start: RunStart) {
       }))
     )
       throw new NoLongerRunning('analysis is no longer running');
-    await publishWithRetry(run.release, stageEvent(analysisId, stage, message, notice));
+    const event = stageEvent(analysisId, stage, message, notice);
+    if (!leftQueue) {
+      leftQueue = true;
+      event.queue = { state: 'starting', ahead: 0, startsAt: null };
+    }
+    await publishWithRetry(run.release, event);
   };
 
   const onStage = async (stage: PipelineStage, message: string) => {
@@ -247,6 +314,7 @@ async function runSteps(run: Run, start: RunStart) {
       durationMs: done.durationMs,
     });
     if (saved === 'superseded') throw new NoLongerRunning('a newer run owns this analysis');
+    await deps.capacity?.recordStepDuration(done.durationMs).catch(() => undefined);
   };
 
   const onModelCall = async (call: ModelCall) => {
@@ -276,6 +344,15 @@ async function runSteps(run: Run, start: RunStart) {
     );
   };
 
+  const onBudgetWait = async (wait: { stage: PipelineStage; until: Date }) => {
+    const seconds = Math.max(1, Math.round((wait.until.getTime() - Date.now()) / 1000));
+    await setProgress(
+      wait.stage,
+      `Waiting for the AI model's capacity, shared by all analyses; ${stageName(wait.stage)} starts in about ${seconds} s.`,
+      { type: 'model-budget', stage: wait.stage, until: wait.until.toISOString() },
+    );
+  };
+
   const cut = [deps.stopNow, run.jobSignal].filter((s): s is AbortSignal => s !== undefined);
   return runPipeline({
     client: deps.model.client,
@@ -290,6 +367,8 @@ async function runSteps(run: Run, start: RunStart) {
     onStepDone,
     onModelCall,
     onRetryWait,
+    budget: deps.capacity?.budget,
+    onBudgetWait,
     signal: cut.length ? AbortSignal.any(cut) : undefined,
     waitSignal: deps.stopping,
   });

@@ -1,6 +1,6 @@
 import { eventFromStored } from '@revmemo/contracts';
 import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
-import type { ProgressPublisher } from '@revmemo/queue';
+import type { FairGate, ProgressPublisher } from '@revmemo/queue';
 import type { Log } from './log';
 import type { RuntimeMetrics } from './metrics';
 
@@ -9,6 +9,8 @@ export interface ReleaseDeps {
   publisher: ProgressPublisher;
   log: Log;
   metrics?: RuntimeMetrics | undefined;
+  /** The per-user gate: a failed analysis frees its slot (docs/capacity.md). */
+  gate?: FairGate | undefined;
 }
 
 export type Releaser = 'handler' | 'failed-job' | 'sweeper' | 'poison';
@@ -28,6 +30,13 @@ export async function failAnalysis(
     errorMessage: input.errorMessage,
     attempt: input.attempt,
   });
+  if (outcome === 'superseded') return outcome;
+  // Also when already terminal: a failed-job or sweeper release may be the last to see this analysis.
+  await deps.gate
+    ?.finish(input.analysisId)
+    .catch((err: unknown) =>
+      deps.log.warn({ err, analysis_id: input.analysisId }, 'could not free the per-user slot'),
+    );
   if (outcome !== 'released') return outcome;
   deps.metrics?.releases.inc({ by: input.by });
   await publishStored(deps, input.analysisId);

@@ -6,9 +6,13 @@ import {
   ANALYSIS_QUEUE,
   createAnalysisQueue,
   createAnalysisWorker,
+  createFairGate,
+  createModelBudget,
   createProgressPublisher,
   createRedisConnection,
   type ProgressPublisher,
+  recordQueueWait,
+  recordStepDuration,
   watchRedisHealth,
 } from '@revmemo/queue';
 import type { Registry } from 'prom-client';
@@ -17,6 +21,7 @@ import { startHeartbeat } from './heartbeat';
 import type { Log } from './log';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics';
 import { createAnalysisProcessor } from './process-analysis';
+import { createQueueAnnouncer } from './queue-announcer';
 import { createQuoteCleanup } from './quote-cleanup';
 import { createSweeper } from './sweeper';
 
@@ -49,7 +54,9 @@ export async function startAnalysisRuntime(
   const { prefix } = config.queue;
   const host = opts.host ?? 'worker';
   const metrics = opts.registry ? createRuntimeMetrics(opts.registry) : undefined;
-  const database = createDb(config.databaseUrl, { max: config.queue.concurrency + 3 });
+  // Analyses wait on the model almost all the time and their writes are short, so a few connections
+  // serve dozens of them (docs/capacity.md); one per analysis would exhaust PostgreSQL's 100.
+  const database = createDb(config.databaseUrl, { max: config.queue.dbPool });
   const redis = createRedisConnection(config.redisUrl, {
     name: `${prefix}:${host}:${hostname()}:${process.pid}`,
   });
@@ -60,6 +67,23 @@ export async function startAnalysisRuntime(
     createProgressPublisher({ connection: redis, prefix, eventsMaxLen: config.queue.eventsMaxLen, log }),
     metrics,
   );
+  const retry = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs };
+  const gate = createFairGate({
+    redis,
+    prefix,
+    queue,
+    maxRunningPerUser: config.queue.maxRunningPerUser,
+    retry,
+  });
+  const capacity = {
+    gate,
+    budget: createModelBudget(redis, prefix, {
+      ...config.model.budget,
+      maxSharedPauseMs: config.model.stepRetry.budgetMs,
+    }),
+    recordStepDuration: (ms: number) => recordStepDuration(redis, prefix, ms),
+    recordQueueWait: (ms: number) => recordQueueWait(redis, prefix, ms),
+  };
   const stopping = new AbortController();
   const stopNow = new AbortController();
 
@@ -92,10 +116,11 @@ export async function startAnalysisRuntime(
       stopping: stopping.signal,
       stopNow: stopNow.signal,
       metrics,
+      capacity,
     }),
   });
   worker.on('failed', (job, err) => {
-    releaseFailedJob({ db: database.db, publisher, log, metrics }, job, err).catch((e: unknown) =>
+    releaseFailedJob({ db: database.db, publisher, log, metrics, gate }, job, err).catch((e: unknown) =>
       log.error({ err: e, analysis_id: job?.id, job_id: job?.id }, 'failed-job handler error'),
     );
   });
@@ -107,9 +132,18 @@ export async function startAnalysisRuntime(
     redis,
     prefix,
     intervalMs: config.queue.sweeperIntervalMs,
-    retry: { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs },
+    retry,
     log,
     metrics,
+    gate,
+  });
+  const positions = createQueueAnnouncer({
+    redis,
+    prefix,
+    gate,
+    publisher,
+    intervalMs: config.queue.positionIntervalMs,
+    log,
   });
   const quoteCleanup = createQuoteCleanup({
     db: database.db,
@@ -132,6 +166,7 @@ export async function startAnalysisRuntime(
   await worker.waitUntilReady();
   await heartbeat.ready;
   sweeper.start();
+  positions.start();
   quoteCleanup.start();
   void worker.run().catch(opts.onFatal);
 
@@ -155,6 +190,7 @@ export async function startAnalysisRuntime(
           clearTimeout(grace);
         }
         await sweeper.stop();
+        await positions.stop();
         await quoteCleanup.stop();
         await heartbeat.stop();
         await publisher.close();

@@ -1,9 +1,11 @@
 import {
   type AnalysisStatus,
+  describeQueuePosition,
   PIPELINE_STAGES,
   type ProgressEvent,
   type ProgressNotice,
   type ProgressSnapshot,
+  type QueuePosition,
   STAGES,
   type StageId,
   stageIndex,
@@ -115,6 +117,8 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
       {/* Always present so the stage list below never moves when a notice comes or goes. */}
       {event?.notice && status === 'running' ? (
         <NoticeLine notice={event.notice} />
+      ) : event?.queue?.state === 'waiting' && status === 'queued' ? (
+        <QueueLine queue={event.queue} />
       ) : (
         <p className="progress-notice" aria-hidden="true" />
       )}
@@ -147,21 +151,41 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
   );
 }
 
-/** Why the bar waits or jumped: a retry countdown, or that a new worker took over and kept the finished steps. */
+/** "3 analyses ahead of yours · starts in about 2 min", redrawn as time passes between updates. */
+function QueueLine({ queue }: { queue: QueuePosition }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 15_000);
+    return () => clearInterval(t);
+  }, []);
+  return (
+    <p className="progress-notice notice-queue" data-testid="queue-position" role="status">
+      {describeQueuePosition(queue, now)}
+    </p>
+  );
+}
+
+/** Why the bar waits or jumped: a retry countdown, a wait for model capacity, or that a new worker took over. */
 function NoticeLine({ notice }: { notice: ProgressNotice }) {
   const [now, setNow] = useState(() => Date.now());
-  const retryAt = notice.type === 'retrying' ? new Date(notice.retryAt).getTime() : 0;
+  const until =
+    notice.type === 'retrying'
+      ? new Date(notice.retryAt).getTime()
+      : notice.type === 'model-budget'
+        ? new Date(notice.until).getTime()
+        : 0;
   useEffect(() => {
-    if (notice.type !== 'retrying') return;
+    if (notice.type === 'resumed') return;
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, [notice.type]);
+  const when = until > now ? `in ${duration((until - now) / 1000)}` : 'now';
   const text =
     notice.type === 'retrying'
-      ? `The AI model is busy: ${stageLabel(notice.stage)} is tried again ${
-          retryAt > now ? `in ${duration((retryAt - now) / 1000)}` : 'now'
-        } (try ${notice.attempt} of ${notice.maxAttempts}). Nothing is lost meanwhile.`
-      : `Resumed at ${stageLabel(notice.stage)}: a new worker took over and kept the finished steps.`;
+      ? `The AI model is busy: ${stageLabel(notice.stage)} is tried again ${when} (try ${notice.attempt} of ${notice.maxAttempts}). Nothing is lost meanwhile.`
+      : notice.type === 'model-budget'
+        ? `Waiting for AI model capacity shared by all analyses: ${stageLabel(notice.stage)} continues ${when}.`
+        : `Resumed at ${stageLabel(notice.stage)}: a new worker took over and kept the finished steps.`;
   return (
     <p className={`progress-notice notice-${notice.type}`} data-testid="progress-notice" role="status">
       {text}

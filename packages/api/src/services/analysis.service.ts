@@ -1,4 +1,9 @@
-import { eventFromStored, type ProgressEvent, snapshotFromStored } from '@revmemo/contracts';
+import {
+  eventFromStored,
+  type ProgressEvent,
+  type ProgressSnapshot,
+  snapshotFromStored,
+} from '@revmemo/contracts';
 import {
   getAnalysisForUser,
   getProgressForUser,
@@ -12,7 +17,7 @@ import {
   releaseAnalysis,
   submitAnalysis,
 } from '@revmemo/db';
-import { coalesce, enqueueAnalysis, followProgress, type ProgressSink, watchProgress } from '@revmemo/queue';
+import { coalesce, followProgress, type ProgressSink, watchProgress } from '@revmemo/queue';
 import { TRPCError, tracked } from '@trpc/server';
 import type { ApiDeps } from '../deps';
 import { appError } from '../errors';
@@ -21,7 +26,7 @@ import { detailOf, exportOf, summaryOf } from './analysis.view';
 
 /** The rules of submitting, reading, canceling and watching analyses; repositories hold the queries. */
 export function createAnalysisService(deps: ApiDeps) {
-  const { db, config, queue, publisher, hub, log } = deps;
+  const { db, queue, publisher, hub, gate, log } = deps;
 
   async function ownedOrNotFound(userId: string, analysisId: string) {
     const row = await getAnalysisForUser(db, userId, analysisId);
@@ -34,7 +39,7 @@ export function createAnalysisService(deps: ApiDeps) {
   const progressSnapshot = coalesce(async (key: string) => {
     const [userId, analysisId] = key.split('/') as [string, string];
     const row = await getProgressForUser(db, userId, analysisId);
-    return row ? snapshotFromStored(row) : undefined;
+    return row ? withQueuePosition(snapshotFromStored(row)) : undefined;
   });
 
   /** What a watcher of `analysisId` reads; the snapshot read doubles as the ownership check. */
@@ -52,20 +57,23 @@ export function createAnalysisService(deps: ApiDeps) {
     };
   }
 
-  async function enqueue(analysisId: string) {
+  /** Through the per-user gate: admitted into the queue now, or waiting for one of the user's slots. */
+  async function enqueue(userId: string, analysisId: string) {
     try {
-      await withTimeout(
-        enqueueAnalysis(queue, analysisId, {
-          attempts: config.queue.attempts,
-          backoffMs: config.queue.backoffMs,
-        }),
-        3_000,
-        'enqueue',
-      );
+      await withTimeout(gate.submit(userId, analysisId), 3_000, 'enqueue');
     } catch (err) {
       // The row is committed as `queued`; the worker's sweeper re-drives analyses with no job.
       log.error({ err, analysis_id: analysisId }, 'enqueue failed; the sweeper will retry it');
     }
+  }
+
+  /** A waiting analysis's snapshot carries where it stands (written by the worker before its event). */
+  async function withQueuePosition(snapshot: ProgressSnapshot): Promise<ProgressSnapshot> {
+    if (snapshot.status !== 'queued') return snapshot;
+    const queue = await withTimeout(gate.position(snapshot.analysisId), 1_000, 'queue position').catch(
+      () => null,
+    );
+    return queue ? { ...snapshot, queue } : snapshot;
   }
 
   return {
@@ -81,8 +89,8 @@ export function createAnalysisService(deps: ApiDeps) {
         throw toSubmitError(err);
       }
       const { analysis, created } = result;
-      // A repeat of a still-queued submit re-adds the job: a no-op in BullMQ when it exists.
-      if (created || analysis.status === 'queued') await enqueue(analysis.analysisId);
+      // A repeat of a still-queued submit goes through the gate again: a no-op for an analysis it holds.
+      if (created || analysis.status === 'queued') await enqueue(userId, analysis.analysisId);
       return {
         analysisId: analysis.analysisId,
         memoUuid: analysis.memoUuid,
@@ -122,7 +130,16 @@ export function createAnalysisService(deps: ApiDeps) {
           status: after.status,
         });
       }
-      await withTimeout(queue.remove(analysisId), 3_000, 'job removal').catch(() => 0); // an active job is locked; its worker stops itself
+      // An active job is locked (removal fails): its worker stops itself and frees the slot then.
+      const removed = await withTimeout(queue.remove(analysisId), 3_000, 'job removal').then(
+        () => true,
+        () => false,
+      );
+      // Out of its user's waiting list, or its slot freed for the user's next analysis.
+      if (removed)
+        await withTimeout(gate.finish(analysisId), 3_000, 'gate').catch((err: unknown) =>
+          log.warn({ err, analysis_id: analysisId }, 'per-user slot not freed; the sweeper will'),
+        );
       // The cancel is committed; a follower that misses this event reads the final state from Postgres.
       await withTimeout(publisher.publish(eventFromStored(after)), 3_000, 'publish').catch((err: unknown) =>
         log.warn({ err, analysis_id: analysisId }, 'cancel event not published'),

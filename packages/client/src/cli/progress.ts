@@ -1,5 +1,5 @@
 import type { ReconnectInfo } from '../client';
-import type { ProgressEvent, ProgressNotice } from '../types';
+import type { ProgressEvent, ProgressNotice, QueuePosition } from '../types';
 
 export interface Sink {
   write(s: string): unknown;
@@ -18,8 +18,29 @@ export function formatElapsed(ms: number): string {
 
 function describeNotice(n: ProgressNotice, now = Date.now()): string {
   if (n.type === 'resumed') return `resumed at ${n.stage}; finished steps are kept`;
+  if (n.type === 'model-budget') {
+    const inS = Math.max(0, Math.round((Date.parse(n.until) - now) / 1000));
+    return `waiting for model capacity; ${n.stage} continues in ${inS}s`;
+  }
   const inS = Math.max(0, Math.round((Date.parse(n.retryAt) - now) / 1000));
   return `retrying ${n.stage} (attempt ${n.attempt} of ${n.maxAttempts}) in ${inS}s`;
+}
+
+/** "3 analyses ahead of yours · starts in about 2 min" (the web page's words). */
+function describeQueue(q: QueuePosition, now = Date.now()): string {
+  if (q.state === 'starting') return 'starting now';
+  const ahead =
+    q.ahead === 0 ? 'next in line' : `${q.ahead} ${q.ahead === 1 ? 'analysis' : 'analyses'} ahead of yours`;
+  if (!q.startsAt) return ahead;
+  const ms = Date.parse(q.startsAt) - now;
+  const minutes = Math.round(ms / 60_000);
+  const eta =
+    !Number.isFinite(ms) || ms < 45_000
+      ? 'starts in under a minute'
+      : minutes < 90
+        ? `starts in about ${Math.max(1, minutes)} min`
+        : `starts in about ${Math.round(minutes / 60)} h`;
+  return `${ahead} · ${eta}`;
 }
 
 /**
@@ -64,11 +85,18 @@ export function createProgressView(out: Sink, startedAt: number, now: () => numb
       last = e;
       if (reconnecting && !live) out.write('reconnected\n');
       reconnecting = null;
+      const queued = e.queue?.state === 'waiting' && e.status === 'queued' ? e.queue : null;
       if (e.notice) notice = describeNotice(e.notice, now());
+      else if (queued) notice = describeQueue(queued, now());
       else if (changed) notice = null;
       if (live) return draw();
-      if (changed || e.notice) {
-        const tail = e.notice ? ` (${describeNotice(e.notice, now())})` : '';
+      if (changed || e.notice || queued) {
+        const detail = e.notice
+          ? describeNotice(e.notice, now())
+          : queued
+            ? describeQueue(queued, now())
+            : null;
+        const tail = detail && detail !== e.message ? ` (${detail})` : '';
         out.write(
           `[${String(Math.round(e.percent)).padStart(3)}%] ${e.message}${tail} · ${formatElapsed(now() - startedAt)}\n`,
         );

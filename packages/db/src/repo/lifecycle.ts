@@ -1,4 +1,4 @@
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { AnalysisNotFoundError } from '../errors';
 import type { AnalysisRow, AnalysisSummary } from '../rows';
@@ -301,4 +301,17 @@ export async function listRunning(db: Db, limit = 1000): Promise<AnalysisSummary
     .where(eq(analyses.status, 'running'))
     .orderBy(asc(analyses.updatedAt))
     .limit(limit);
+}
+
+/** Status of each analysis in `ids` that exists (the per-user gate's reconcile checks hundreds at once). */
+export async function listStatuses(
+  db: Db,
+  ids: string[],
+): Promise<{ analysisId: string; status: AnalysisStatus }[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  return db
+    .select({ analysisId: analyses.analysisId, status: analyses.status })
+    .from(analyses)
+    .where(inArray(analyses.analysisId, valid));
 }

@@ -76,7 +76,8 @@ export async function withStepRetry<T>(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Resolves after `ms`; rejects with AnalysisAbortedError as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AnalysisAbortedError({ cause: signal.reason }));
     const onAbort = () => {

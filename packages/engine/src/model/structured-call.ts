@@ -1,9 +1,10 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import { PermanentAnalysisError } from '../errors';
+import { PermanentAnalysisError, TransientModelError } from '../errors';
 import type { JsonSchema } from '../steps/strict-schema';
-import { toAnalysisError } from './classify';
+import { estimateRequestTokens, type ModelBudget, waitForBudget } from './budget';
+import { retryAfterOf, toAnalysisError } from './classify';
 
 export interface StructuredRequest<T> {
   client: OpenAI;
@@ -15,6 +16,12 @@ export interface StructuredRequest<T> {
   signal?: AbortSignal | undefined;
   /** Each request that got an answer, with its usage (failed requests surface as thrown errors). */
   onAnswer?: ((usage: CallUsage) => void) | undefined;
+  /** The shared rate budget every request waits for first (docs/capacity.md); absent, none. */
+  budget?: ModelBudget | undefined;
+  /** Cuts a wait for budget short (a stopping worker hands the job back instead of waiting). */
+  waitSignal?: AbortSignal | undefined;
+  /** Told once when a request has to wait a noticeable time for budget. */
+  onBudgetWait?: ((until: Date) => Promise<void>) | undefined;
 }
 
 export interface CallUsage {
@@ -68,6 +75,12 @@ async function complete<T>(
   usage: CallUsage[],
 ): Promise<string> {
   let response: ChatCompletion;
+  const reservation = req.budget
+    ? await waitForBudget(req.budget, estimateRequestTokens(messages), {
+        signal: req.waitSignal ?? req.signal,
+        onWait: req.onBudgetWait,
+      })
+    : undefined;
   try {
     response = await req.client.chat.completions.create(
       {
@@ -83,13 +96,21 @@ async function complete<T>(
       { signal: req.signal ?? null },
     );
   } catch (err) {
-    throw toAnalysisError(err, req.signal);
+    const failure = toAnalysisError(err, req.signal);
+    // A 429 means the shared budget is above what the provider allows right now: slow every worker.
+    if (req.budget && failure instanceof TransientModelError && failure.status === 429)
+      await req.budget.rateLimited(retryAfterOf(err)).catch(() => undefined);
+    throw failure;
   }
   const answered: CallUsage = {
     model: response.model || req.model,
     promptTokens: response.usage?.prompt_tokens ?? 0,
     completionTokens: response.usage?.completion_tokens ?? 0,
   };
+  if (req.budget && reservation && response.usage)
+    await req.budget
+      .settle(reservation, answered.promptTokens + answered.completionTokens)
+      .catch(() => undefined); // the estimate stands; it is an upper bound in most cases
   usage.push(answered);
   req.onAnswer?.(answered);
   const choice = response.choices[0];
