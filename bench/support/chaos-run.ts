@@ -358,17 +358,45 @@ async function persist<T>(what: string, attempt: (i: number) => Promise<T>, time
   }
 }
 
-async function signUp(baseUrl: string, email: string): Promise<string> {
+/**
+ * Signs up and, as a customer would, follows the emailed verification link (the web processes run
+ * without MAIL_URL, so they log it), which is what grants the welcome credits.
+ */
+async function signUp(baseUrl: string, email: string, webLogs: () => string[]): Promise<string> {
   const res = await fetch(`${baseUrl}/api/auth/sign-up/email`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: baseUrl },
     body: JSON.stringify({ email, password: 'correct horse battery staple', name: email.split('@')[0] }),
   });
   if (!res.ok) throw new Error(`sign-up failed: ${res.status} ${await res.text()}`);
-  return res.headers
+  const cookie = res.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
+  const deadline = Date.now() + 30_000;
+  let link = verificationLink(webLogs(), email);
+  while (!link && Date.now() < deadline) {
+    await sleep(100);
+    link = verificationLink(webLogs(), email);
+  }
+  if (!link) throw new Error(`no verification link for ${email} in the web processes' logs`);
+  const verified = await fetch(link, { redirect: 'manual', headers: { cookie } });
+  if (verified.status !== 302 || (verified.headers.get('location') ?? '').includes('error='))
+    throw new Error(`verification failed: ${verified.status} ${verified.headers.get('location')}`);
+  return cookie;
+}
+
+function verificationLink(logs: string[], email: string): string | undefined {
+  for (const line of logs.flatMap((l) => l.split('\n'))) {
+    if (!line.includes('"component":"mail"') || !line.includes(email)) continue;
+    try {
+      const entry = JSON.parse(line) as { to?: string; subject?: string; link?: string };
+      if (entry.to === email && /verify/i.test(entry.subject ?? '') && entry.link) return entry.link;
+    } catch {
+      // not one of our log lines
+    }
+  }
+  return undefined;
 }
 
 const isPinoLine = (line: string) => {
@@ -446,7 +474,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const users: { cookie: string; clients: Client[] }[] = [];
     for (let u = 0; u < Math.ceil(opts.analyses / perUser); u++) {
       const email = `chaos-${runId}-${u}@example.com`;
-      const cookie = await persist('sign-up', (i) => signUp(urls[(u + i) % 2] as string, email));
+      const cookie = await persist('sign-up', (i) =>
+        signUp(urls[(u + i) % 2] as string, email, () => servers.map((s) => s.output())),
+      );
       users.push({ cookie, clients: urls.map((url) => createRevmemoTRPCClient({ baseUrl: url, cookie })) });
     }
 

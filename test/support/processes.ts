@@ -177,6 +177,10 @@ export function stackEnv(o: StackEnvOptions): Record<string, string> {
     // Tests sign up and quote many times from one address in seconds; test/api/limits.test.ts sets
     // the small limits it checks.
     ...generousRateLimits(),
+    // No shared model budget: the defaults fit a real provider's limits, and a file's analyses share
+    // one Redis window; test/runner/capacity.test.ts and test/queue/model-budget.test.ts set their own.
+    MODEL_REQUESTS_PER_MINUTE: '0',
+    MODEL_TOKENS_PER_MINUTE: '0',
     ...o.extra,
   };
 }

@@ -23,22 +23,37 @@ export interface Context {
  * Resolves the caller from an API key (`x-api-key`, for integrations) or the Better Auth session
  * cookie. The lookup needs PostgreSQL: while it is unreachable this throws SERVICE_UNAVAILABLE (503).
  */
-export async function createContext(deps: ApiDeps, headers: Headers, address = 'unknown'): Promise<Context> {
+export async function createContext(
+  deps: ApiDeps,
+  headers: Headers,
+  address = 'unknown',
+  { trustCookieCache = false }: { trustCookieCache?: boolean } = {},
+): Promise<Context> {
   try {
-    return { ...(await resolveContext(deps, headers)), address };
+    return { ...(await resolveContext(deps, headers, trustCookieCache)), address };
   } catch (err) {
     if (isDependencyUnavailable(err)) throw serviceUnavailable(err);
     throw err;
   }
 }
 
-async function resolveContext(deps: ApiDeps, headers: Headers): Promise<Omit<Context, 'address'>> {
+async function resolveContext(
+  deps: ApiDeps,
+  headers: Headers,
+  trustCookieCache: boolean,
+): Promise<Omit<Context, 'address'>> {
   const key = headers.get('x-api-key');
   if (key) {
     const found = await userFromApiKey(deps, key);
     return { deps, user: found?.user ?? null, apiKeyId: found?.keyId ?? null };
   }
-  const session = await deps.auth.api.getSession({ headers });
+  // The signed session cookie cache (auth.ts) is trusted only by read-only progress streams, where a
+  // reconnect storm would otherwise read a session per stream; everything else reads the stored
+  // session, so a sign-out, password reset or role change takes effect at once (docs/accounts.md).
+  const session = await deps.auth.api.getSession({
+    headers,
+    query: { disableCookieCache: !trustCookieCache },
+  });
   const u = session?.user as
     | (typeof session extends null ? never : { id: string; email: string; name: string; role?: unknown })
     | undefined;

@@ -102,7 +102,7 @@ export function createProgressSse(deps: ApiDeps): ProgressSse {
     const headers = new Headers();
     if (typeof apiKey === 'string') headers.set('x-api-key', apiKey);
     if (req.headers.cookie) headers.set('cookie', req.headers.cookie);
-    const user = createContext(deps, headers).then((ctx) => ctx.user);
+    const user = createContext(deps, headers, undefined, { trustCookieCache: true }).then((ctx) => ctx.user);
     if (sessions.size >= SESSION_CACHE_SIZE) sessions.delete(sessions.keys().next().value as string);
     sessions.set(key, { expires: now + SESSION_TTL_MS, user });
     // A failed lookup (Postgres restarting) is not remembered.

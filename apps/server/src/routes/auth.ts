@@ -85,6 +85,9 @@ export const authRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { d
       // Better Auth reads the client address from X-Forwarded-For (sessions record it); hand it
       // the address Fastify trusts (TRUST_PROXY).
       headers.set('x-forwarded-for', request.ip);
+      // The browser's own session check reads the stored session, never the cookie cache, so a
+      // revoked session (sign-out elsewhere, password reset) is gone at once (see api/context.ts).
+      if (path === 'get-session') url.searchParams.set('disableCookieCache', 'true');
       const response = await deps.auth.handler(new Request(url, { method: request.method, headers, body }));
       // Better Auth turns a database error into a plain 500; while PostgreSQL is unreachable (a
       // restart) that is a 503 the browser retries, like every other API call.
