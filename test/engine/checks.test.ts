@@ -193,6 +193,22 @@ describe('checks on hand-made answers', () => {
   });
 });
 
+describe('checkpoints saved by an earlier release', () => {
+  it('a step answer in an older shape is asked again; the steps in the current shape are kept', async () => {
+    const steps = copy(perfect);
+    // Step 3 as a release before the variable-consideration rework saved it: one blurred amount.
+    const oldShape = { transactionPrice: 1000, variableConsideration: { estimatedAmount: 100 } };
+    const r = await h.run(licence?.contract ?? '', {
+      finished: { ...asFinished(steps), price: { result: oldShape, droppedCitations: 0, usage } } as never,
+      fileNames: ['licence.txt'],
+      memoDate: '2026-11-29',
+    });
+    const { requests } = await h.stats();
+    expect(requests.map((q) => q.step)).toEqual(['asc606_step3_transaction_price']);
+    expect(r.structured.steps.price).not.toEqual(oldShape);
+  });
+});
+
 describe('an MSA, its order form and an amendment', () => {
   it('cites each document by kind and analyses the amendment as a contract modification', async () => {
     const files = ['master-services-agreement', 'order-form-1', 'amendment-1'].map((name) => ({

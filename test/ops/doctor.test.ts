@@ -11,9 +11,11 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   stack = await startProductStack();
-  // Everything a production deployment sets, so nothing is merely "optional and unset".
+  // Everything a production deployment sets, so nothing is merely "optional and unset"; the model
+  // budget at its defaults (test stacks switch it off).
+  const { MODEL_REQUESTS_PER_MINUTE: _rpm, MODEL_TOKENS_PER_MINUTE: _tpm, ...stackEnv } = stack.env;
   env = {
-    ...stack.env,
+    ...stackEnv,
     WEBSITE_URL: stack.url,
     STRIPE_SECRET_KEY: 'sk_test_doctor',
     STRIPE_WEBHOOK_SECRET: 'whsec_doctor',

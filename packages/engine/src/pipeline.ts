@@ -184,7 +184,10 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     if (results.contract && endsAtStep1(results.contract)) break;
     const step = stepFor(base.key, results.obligations);
     const done = finished[step.key];
-    if (done) {
+    // A checkpoint that no longer fits the step's shape (saved by an earlier release, before a deploy
+    // changed the schema) is redone, never trusted (docs/durable-steps.md). The shape, not this
+    // analysis's obligation-id enum: an answer naming an unknown obligation is flagged, not redone.
+    if (done && (base as StepDefinition).schema.safeParse(done.result).success) {
       Object.assign(results, { [step.key]: done.result });
       continue;
     }
