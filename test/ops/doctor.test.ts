@@ -19,6 +19,7 @@ beforeAll(async () => {
     WEBSITE_URL: stack.url,
     STRIPE_SECRET_KEY: 'sk_test_doctor',
     STRIPE_WEBHOOK_SECRET: 'whsec_doctor',
+    MAIL_URL: 'smtp://127.0.0.1:2525',
   };
 });
 afterAll(async () => {
@@ -39,6 +40,7 @@ describe('pnpm ops doctor', () => {
       'WEBSITE_URL',
       'OPENAI_API_KEY',
       'STRIPE_SECRET_KEY',
+      'MAIL_URL',
       'PostgreSQL',
       'Redis: PING -> PONG',
       'migrations: current',

@@ -16,6 +16,8 @@ const OPTIONAL = {
   WEBSITE_URL:
     'unset: defaults to http://localhost:$PORT, so auth origins and Stripe return URLs are wrong in production',
   STRIPE_SECRET_KEY: 'unset: credit purchases are off',
+  MAIL_URL:
+    'unset: verification and password-reset links are only written to the web log, never mailed (production refuses to start this way while SIGNUP_CREDITS > 0; docs/accounts.md)',
 } as const;
 
 /** The troubleshooting checks of docs/monitoring.md; returns the number of ✗ lines. */
