@@ -114,6 +114,7 @@ async function main() {
   if (!row) throw new Error('no user');
   const client = trpcClient(stack.url, user.cookie);
 
+  const allAnswers: number[] = [];
   const samples: { ms: number; kind: string }[] = [];
   let failed = 0;
   for (let i = 0; i < WARMUP + ANALYSES; i++) {
@@ -149,6 +150,7 @@ async function main() {
     const mine = arrivals.filter((a) => a.analysisId === analysisId);
     if (mine.at(-1)?.kind !== 'completed') failed++;
     if (i < WARMUP) continue;
+    for (const r of stats.requests) if (r.answeredAt) allAnswers.push(r.answeredAt);
     const answers = stats.requests.flatMap((r) => (r.answeredAt ? [r.answeredAt] : [])).sort((a, b) => a - b);
     answers.forEach((answeredAt, k) => {
       const next = mine.find((a) => a.at > answeredAt);
@@ -181,6 +183,10 @@ async function main() {
     if (i >= 20) base.push(at - t0);
   }
   await stopBaseline();
+  if (process.env.WP_DUMP) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(process.env.WP_DUMP, JSON.stringify({ out: worker.output(), arrivals, allAnswers }));
+  }
   await stopReading();
 
   const all = summarize(samples.map((s) => s.ms));
