@@ -14,11 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createDb, quotes } from '@revmemo/db';
-import {
-  createRedisConnection,
-  eventsStreamKey,
-  PROGRESS_EVENT_NAME,
-} from '@revmemo/queue';
+import { createRedisConnection, eventsStreamKey, PROGRESS_EVENT_NAME } from '@revmemo/queue';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { signUp, trpcClient } from '../test/support/client';
@@ -63,7 +59,11 @@ interface Arrival {
 }
 
 /** A blocked XREAD on `key` that timestamps every entry as it arrives. */
-function readStream(redis: Redis, key: string, onEntry: (at: number, fields: Record<string, string>) => void) {
+function readStream(
+  redis: Redis,
+  key: string,
+  onEntry: (at: number, fields: Record<string, string>) => void,
+) {
   let running = true;
   const done = (async () => {
     let last = '$';
@@ -114,7 +114,6 @@ async function main() {
   if (!row) throw new Error('no user');
   const client = trpcClient(stack.url, user.cookie);
 
-  const allAnswers: number[] = [];
   const samples: { ms: number; kind: string }[] = [];
   let failed = 0;
   for (let i = 0; i < WARMUP + ANALYSES; i++) {
@@ -150,7 +149,6 @@ async function main() {
     const mine = arrivals.filter((a) => a.analysisId === analysisId);
     if (mine.at(-1)?.kind !== 'completed') failed++;
     if (i < WARMUP) continue;
-    for (const r of stats.requests) if (r.answeredAt) allAnswers.push(r.answeredAt);
     const answers = stats.requests.flatMap((r) => (r.answeredAt ? [r.answeredAt] : [])).sort((a, b) => a - b);
     answers.forEach((answeredAt, k) => {
       const next = mine.find((a) => a.at > answeredAt);
@@ -183,10 +181,6 @@ async function main() {
     if (i >= 20) base.push(at - t0);
   }
   await stopBaseline();
-  if (process.env.WP_DUMP) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(process.env.WP_DUMP, JSON.stringify({ out: worker.output(), arrivals, allAnswers }));
-  }
   await stopReading();
 
   const all = summarize(samples.map((s) => s.ms));
