@@ -3,7 +3,9 @@
  * One real worker process (apps/worker, as the Procfile runs it) works through analyses one at a
  * time against the simulated model (no latency), on devstack's PostgreSQL and Redis.
  *
- *   pnpm bench:worker-path [--analyses=40] [--warmup=5] [--baseline=300]
+ *   pnpm bench:worker-path [--analyses=40] [--warmup=5] [--baseline=300] [--label=current]
+ *
+ * `--label` keeps runs of different code apart in bench/results (e.g. `before` for a comparison).
  *
  * The simulator runs in this process and notes when it handed each answer to the socket
  * (`answeredAt`); a blocked XREAD in this process notes when each progress event arrives. One
@@ -28,6 +30,7 @@ const arg = (name: string, fallback: string) =>
 const ANALYSES = arg('analyses', '40');
 const WARMUP = arg('warmup', '5');
 const BASELINE = arg('baseline', '300');
+const LABEL = process.argv.find((a) => a.startsWith('--label='))?.split('=')[1] ?? 'current';
 const CREDITS = 10;
 
 const fieldsToObject = (fields: string[]) => {
@@ -114,7 +117,7 @@ async function main() {
   if (!row) throw new Error('no user');
   const client = trpcClient(stack.url, user.cookie);
 
-  const samples: { ms: number; kind: string }[] = [];
+  const samples: number[] = [];
   let failed = 0;
   for (let i = 0; i < WARMUP + ANALYSES; i++) {
     const [quote] = await db
@@ -156,7 +159,7 @@ async function main() {
       // Two answers before one event (a repair call in the same step): only the last one counts.
       const following = answers[k + 1];
       if (following !== undefined && following < next.at) return;
-      samples.push({ ms: next.at - answeredAt, kind: next.kind });
+      samples.push(next.at - answeredAt);
     });
   }
 
@@ -183,15 +186,12 @@ async function main() {
   await stopBaseline();
   await stopReading();
 
-  const all = summarize(samples.map((s) => s.ms));
-  const steps = summarize(samples.filter((s) => s.kind === 'progress').map((s) => s.ms));
+  const all = summarize(samples);
   const baseline = summarize(base);
   const results = {
     answerToEvent: all,
-    stepToNextStage: steps,
     rawBaseline: baseline,
     p50OverBaseline: ratio(all.p50, baseline.p50),
-    stepP50OverBaseline: ratio(steps.p50, baseline.p50),
     analyses: ANALYSES,
     notCompleted: failed,
   };
@@ -203,13 +203,12 @@ async function main() {
     'p50/raw': ratio(s.p50, baseline.p50),
   });
   printTable(`worker path: model answer → progress event on the stream (${ANALYSES} analyses, 1 worker)`, [
-    line('every answer → next event', all),
-    line('step answer → next stage', steps),
+    line('model answer → next event', all),
     line('raw: UPDATE + XADD → reader', baseline),
   ]);
   if (failed) console.log(`\n${failed} analyses did not complete`);
   const saved = await saveResult('worker-path', {
-    config: { analyses: ANALYSES, warmup: WARMUP, baseline: BASELINE },
+    config: { label: LABEL, analyses: ANALYSES, warmup: WARMUP, baseline: BASELINE },
     at: new Date().toISOString(),
     machine: await machine(redis),
     seconds: Math.round((Date.now() - started) / 1000),
