@@ -350,11 +350,15 @@ async function runSteps(run: Run, start: RunStart) {
       estimatedCostUsd: usage ? estimateCostUsd(usage.model, usage.promptTokens, usage.completionTokens) : 0,
     };
     // Queued, in order, off the step's path; the handler awaits run.recording before it ends.
-    run.recording = run.recording.then(() =>
-      recordModelCall(deps.db, analysisId, record).catch((err: unknown) =>
-        log.warn({ err }, 'could not record a model call'),
-      ),
-    );
+    // Sent on the next turn of the event loop: the step's own statement (same row) goes out first
+    // and does not wait behind this one's row lock.
+    run.recording = run.recording
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() =>
+        recordModelCall(deps.db, analysisId, record).catch((err: unknown) =>
+          log.warn({ err }, 'could not record a model call'),
+        ),
+      );
   };
 
   const onRetryWait = async (wait: StepRetryWait) => {
