@@ -1,4 +1,4 @@
-import { beginRun, getAnalysis, listSteps, saveStep } from '@revmemo/db';
+import { beginRun, getAnalysis, listSteps, saveStep, saveStepWithProgress } from '@revmemo/db';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chargesFor, holdOf } from '../support/ledger';
 import { seedAnalysis } from '../support/seed';
@@ -186,5 +186,47 @@ describe('checkpoint fencing', () => {
     expect(await saveStep(stack.db, step(live.analysis.attempts, 'rewritten'))).toBe('exists');
     const stored = await listSteps(stack.db, a.analysisId);
     expect(stored.map((s) => [s.step, s.result, s.attempt])).toEqual([['contract', { summary: 'live' }, 2]]);
+  });
+
+  it('a step saved with the next stage writes both or, for a stale run, neither', async () => {
+    const a = await seedAnalysis(stack.db, stack.userId);
+    const stale = await beginRun(stack.db, a.analysisId);
+    const live = await beginRun(stack.db, a.analysisId);
+    if (!stale || !live) throw new Error('analysis did not start');
+    const step = (attempt: number, summary: string) => ({
+      analysisId: a.analysisId,
+      attempt,
+      step: 'contract',
+      result: { summary, nested: [1, { ok: true }] },
+      droppedCitations: 0,
+      model: 'm',
+      promptTokens: 1,
+      completionTokens: 1,
+      modelCalls: 1,
+      durationMs: 5.4,
+    });
+    const next = (message: string) => ({ stage: 'obligations', percent: 30, message });
+    expect(await saveStepWithProgress(stack.db, step(stale.analysis.attempts, 'stale'), next('stale'))).toBe(
+      'superseded',
+    );
+    expect(await listSteps(stack.db, a.analysisId)).toEqual([]);
+    expect((await getAnalysis(stack.db, a.analysisId))?.progressMessage).not.toBe('stale');
+
+    expect(await saveStepWithProgress(stack.db, step(live.analysis.attempts, 'live'), next('live'))).toBe(
+      'saved',
+    );
+    const row = await getAnalysis(stack.db, a.analysisId);
+    expect([row?.progressStage, row?.progressPercent, row?.progressMessage]).toEqual([
+      'obligations',
+      30,
+      'live',
+    ]);
+    expect(
+      await saveStepWithProgress(stack.db, step(live.analysis.attempts, 'rewritten'), next('again')),
+    ).toBe('exists');
+    const stored = await listSteps(stack.db, a.analysisId);
+    expect(stored.map((s) => [s.step, s.result, s.attempt, s.durationMs])).toEqual([
+      ['contract', { summary: 'live', nested: [1, { ok: true }] }, 2, 5],
+    ]);
   });
 });

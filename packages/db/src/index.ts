@@ -60,6 +60,7 @@ export {
   type StepCheckpoint,
   type StoredStep,
   saveStep,
+  saveStepWithProgress,
 } from './repo/steps';
 export { getUserByEmail, getUserById, setUserRole, type UserRow } from './repo/users';
 export type {

@@ -57,6 +57,11 @@ export interface RecordedCall {
   outcome: 'ok' | FailureMode | 'client-closed';
   /** The message content sent back (null for error responses and timeouts). */
   content: string | null;
+  /**
+   * When a 200 answer had been handed to the socket (epoch ms with sub-ms precision), so a benchmark
+   * in the same process can time what a client does after the model answered (bench/worker-path.ts).
+   */
+  answeredAt?: number;
 }
 
 export interface ModelSimulator {
@@ -80,9 +85,11 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
   let calls = 0;
   let recorded: RecordedCall[] = [];
 
-  const record = (r: Omit<RecordedCall, 'at' | 'step'>, at: number) => {
-    recorded.push({ at, step: schemaName(r.body), ...r });
+  const record = (r: Omit<RecordedCall, 'at' | 'step'>, at: number): RecordedCall => {
+    const call: RecordedCall = { at, step: schemaName(r.body), ...r };
+    recorded.push(call);
     if (recorded.length > MAX_RECORDED) recorded = recorded.slice(-MAX_RECORDED);
+    return call;
   };
 
   async function completions(req: IncomingMessage, res: ServerResponse, raw: string) {
@@ -146,8 +153,10 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
             errorBody(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`),
           );
         }
-        record({ body, outcome: 'ok', content }, at);
-        return sendJson(res, 200, completionResponse(body, raw, content));
+        const call = record({ body, outcome: 'ok', content }, at);
+        sendJson(res, 200, completionResponse(body, raw, content));
+        call.answeredAt = performance.timeOrigin + performance.now();
+        return;
       }
     }
   }

@@ -14,7 +14,9 @@ import {
   listStatuses,
   type RunStart,
   recordModelCall,
+  type StepCheckpoint,
   saveStep,
+  saveStepWithProgress,
   updateProgress,
 } from '@revmemo/db';
 import {
@@ -160,6 +162,12 @@ interface Run {
   analysisId: string;
   log: Log;
   release: ReleaseDeps;
+  /**
+   * The model-call records still being written (recordModelCall runs beside the steps, off the
+   * path from an answer to its progress event). Awaited before capture and before any failure
+   * handling, so the totals the charge and the audit read are complete.
+   */
+  recording: Promise<void>;
 }
 
 function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
@@ -189,6 +197,7 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
         metrics: deps.metrics,
         gate: deps.capacity?.gate,
       },
+      recording: Promise.resolve(),
     };
     if (deps.stopping.aborted) {
       // A stopping worker can still be handed a job (BullMQ fetches ahead): give it straight back,
@@ -213,8 +222,10 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
     );
     try {
       const memo = await runSteps(run, start);
+      await run.recording;
       return await capture(run, memo);
     } catch (err) {
+      await run.recording;
       return await handleRunError(run, start, err);
     }
   };
@@ -269,16 +280,25 @@ async function runSteps(run: Run, start: RunStart) {
   // The first event of a run that was waiting in the queue ends the queue display: "starting".
   let leftQueue = stageIndex(asStage(start.analysis.progressStage) ?? 'queued') > stageIndex('queued');
 
+  // A finished step waits here for the next stage's progress, to be saved with it in one commit
+  // (saveStepWithProgress): still before the next step starts, and before its event is published.
+  let unsaved: StepCheckpoint | undefined;
+  const saveUnsaved = async () => {
+    const checkpoint = unsaved;
+    if (!checkpoint) return;
+    unsaved = undefined;
+    if ((await saveStep(deps.db, checkpoint)) === 'superseded')
+      throw new NoLongerRunning('a newer run owns this analysis');
+  };
+
   const setProgress = async (stage: PipelineStage, message: string, notice?: ProgressNotice) => {
-    if (
-      !(await updateProgress(deps.db, analysisId, {
-        stage,
-        percent: stageInfo(stage).percent,
-        message,
-        attempt,
-      }))
-    )
-      throw new NoLongerRunning('analysis is no longer running');
+    const checkpoint = unsaved;
+    unsaved = undefined;
+    const progress = { stage, percent: stageInfo(stage).percent, message };
+    const written = checkpoint
+      ? (await saveStepWithProgress(deps.db, checkpoint, progress)) !== 'superseded'
+      : await updateProgress(deps.db, analysisId, { ...progress, attempt });
+    if (!written) throw new NoLongerRunning('analysis is no longer running');
     const event = stageEvent(analysisId, stage, message, notice);
     if (!leftQueue) {
       leftQueue = true;
@@ -289,8 +309,11 @@ async function runSteps(run: Run, start: RunStart) {
 
   const onStage = async (stage: PipelineStage, message: string) => {
     // Step boundaries are the safe points: nothing is half-done, and finished steps are saved.
-    if (deps.stopping.aborted) throw new HandBack('worker shutting down');
-    if (stageIndex(stage) < reached) return;
+    if (deps.stopping.aborted) {
+      await saveUnsaved();
+      throw new HandBack('worker shutting down');
+    }
+    if (stageIndex(stage) < reached) return saveUnsaved();
     reached = stageIndex(stage);
     if (rerun && !resumedNotice) {
       resumedNotice = { type: 'resumed', stage };
@@ -301,7 +324,7 @@ async function runSteps(run: Run, start: RunStart) {
   };
 
   const onStepDone = async (done: StepDone) => {
-    const saved = await saveStep(deps.db, {
+    unsaved = {
       analysisId,
       attempt,
       step: done.key,
@@ -312,20 +335,30 @@ async function runSteps(run: Run, start: RunStart) {
       completionTokens: done.usage.completionTokens,
       modelCalls: done.modelCalls,
       durationMs: done.durationMs,
-    });
-    if (saved === 'superseded') throw new NoLongerRunning('a newer run owns this analysis');
-    await deps.capacity?.recordStepDuration(done.durationMs).catch(() => undefined);
+    };
+    // Recent step durations feed queue-position estimates only: not worth waiting for.
+    deps.capacity?.recordStepDuration(done.durationMs).catch(() => undefined);
   };
 
   const onModelCall = async (call: ModelCall) => {
     deps.metrics?.modelCalls.inc({ outcome: call.outcome });
     const usage = call.usage;
-    await recordModelCall(deps.db, analysisId, {
+    const record = {
       model: usage?.model ?? deps.model.name,
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,
       estimatedCostUsd: usage ? estimateCostUsd(usage.model, usage.promptTokens, usage.completionTokens) : 0,
-    }).catch((err: unknown) => log.warn({ err }, 'could not record a model call'));
+    };
+    // Queued, in order, off the step's path; the handler awaits run.recording before it ends.
+    // Sent on the next turn of the event loop: the step's own statement (same row) goes out first
+    // and does not wait behind this one's row lock.
+    run.recording = run.recording
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() =>
+        recordModelCall(deps.db, analysisId, record).catch((err: unknown) =>
+          log.warn({ err }, 'could not record a model call'),
+        ),
+      );
   };
 
   const onRetryWait = async (wait: StepRetryWait) => {
@@ -354,7 +387,7 @@ async function runSteps(run: Run, start: RunStart) {
   };
 
   const cut = [deps.stopNow, run.jobSignal].filter((s): s is AbortSignal => s !== undefined);
-  return runPipeline({
+  const pipeline = runPipeline({
     client: deps.model.client,
     model: deps.model.name,
     documentText: start.analysis.documentText,
@@ -372,6 +405,18 @@ async function runSteps(run: Run, start: RunStart) {
     signal: cut.length ? AbortSignal.any(cut) : undefined,
     waitSignal: deps.stopping,
   });
+  try {
+    const memo = await pipeline;
+    await saveUnsaved();
+    return memo;
+  } catch (err) {
+    // A step finished just before the run stopped short is kept, as if it had been saved at once.
+    await saveUnsaved().catch((saveErr: unknown) => {
+      if (saveErr instanceof NoLongerRunning) throw saveErr;
+      log.warn({ err: saveErr }, 'could not save the last finished step');
+    });
+    throw err;
+  }
 }
 
 /** Success: the memo and exactly one charge in one transaction, then the terminal event. */

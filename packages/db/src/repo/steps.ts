@@ -45,24 +45,69 @@ export async function saveStep(db: Db, c: StepCheckpoint): Promise<'saved' | 'ex
       .where(eq(analyses.analysisId, c.analysisId))
       .for('share');
     if (owner?.status !== 'running' || owner.attempts !== c.attempt) return 'superseded';
-    const inserted = await tx
-      .insert(analysisSteps)
-      .values({
-        analysisId: c.analysisId,
-        step: c.step,
-        result: c.result,
-        droppedCitations: c.droppedCitations,
-        model: c.model,
-        promptTokens: c.promptTokens,
-        completionTokens: c.completionTokens,
-        modelCalls: c.modelCalls,
-        durationMs: Math.round(c.durationMs),
-        attempt: c.attempt,
-      })
-      .onConflictDoNothing({ target: [analysisSteps.analysisId, analysisSteps.step] })
-      .returning({ step: analysisSteps.step });
-    return inserted.length > 0 ? 'saved' : 'exists';
+    return insertStep(tx, c);
   });
+}
+
+/** The progress snapshot of the stage that follows a finished step. */
+export interface NextStageProgress {
+  stage: string;
+  percent: number;
+  message: string;
+}
+
+/**
+ * A finished step and the next stage's progress snapshot in one statement (one round trip, one
+ * commit): the worker's path from a model answer to the next progress event (docs/durable-steps.md).
+ * The fenced UPDATE locks the row like saveStep's FOR SHARE (a newer run cannot begin before this
+ * commits), and the step is inserted only through the row it returned: a stale run writes nothing.
+ */
+export async function saveStepWithProgress(
+  db: Db,
+  c: StepCheckpoint,
+  next: NextStageProgress,
+): Promise<'saved' | 'exists' | 'superseded'> {
+  if (!isUuid(c.analysisId)) return 'superseded';
+  const percent = Math.max(0, Math.min(100, Math.round(next.percent)));
+  const [row] = await db.execute<{ owned: number; inserted: number }>(sql`
+    WITH owner AS (
+      UPDATE analyses
+      SET progress_stage = ${next.stage}, progress_percent = ${percent},
+          progress_message = ${next.message}, updated_at = now()
+      WHERE analysis_id = ${c.analysisId} AND status = 'running' AND attempts = ${c.attempt}
+      RETURNING analysis_id
+    ), inserted AS (
+      INSERT INTO analysis_steps (analysis_id, step, result, dropped_citations, model, prompt_tokens,
+                                  completion_tokens, model_calls, duration_ms, attempt)
+      SELECT analysis_id, ${c.step}, ${JSON.stringify(c.result)}::jsonb, ${c.droppedCitations}, ${c.model},
+             ${c.promptTokens}, ${c.completionTokens}, ${c.modelCalls}, ${Math.round(c.durationMs)}, ${c.attempt}
+      FROM owner
+      ON CONFLICT (analysis_id, step) DO NOTHING
+      RETURNING step
+    )
+    SELECT (SELECT count(*) FROM owner)::int AS owned, (SELECT count(*) FROM inserted)::int AS inserted`);
+  if (!row?.owned) return 'superseded';
+  return row.inserted > 0 ? 'saved' : 'exists';
+}
+
+async function insertStep(tx: Tx, c: StepCheckpoint): Promise<'saved' | 'exists'> {
+  const inserted = await tx
+    .insert(analysisSteps)
+    .values({
+      analysisId: c.analysisId,
+      step: c.step,
+      result: c.result,
+      droppedCitations: c.droppedCitations,
+      model: c.model,
+      promptTokens: c.promptTokens,
+      completionTokens: c.completionTokens,
+      modelCalls: c.modelCalls,
+      durationMs: Math.round(c.durationMs),
+      attempt: c.attempt,
+    })
+    .onConflictDoNothing({ target: [analysisSteps.analysisId, analysisSteps.step] })
+    .returning({ step: analysisSteps.step });
+  return inserted.length > 0 ? 'saved' : 'exists';
 }
 
 export interface ModelCallRecord {

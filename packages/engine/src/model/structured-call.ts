@@ -107,10 +107,11 @@ async function complete<T>(
     promptTokens: response.usage?.prompt_tokens ?? 0,
     completionTokens: response.usage?.completion_tokens ?? 0,
   };
+  // Not awaited: the correction is one more command on the budget's connection, queued ahead of
+  // any later reservation; the answer need not wait for it. On failure the estimate stands (an
+  // upper bound in most cases).
   if (req.budget && reservation && response.usage)
-    await req.budget
-      .settle(reservation, answered.promptTokens + answered.completionTokens)
-      .catch(() => undefined); // the estimate stands; it is an upper bound in most cases
+    req.budget.settle(reservation, answered.promptTokens + answered.completionTokens).catch(() => undefined);
   usage.push(answered);
   req.onAnswer?.(answered);
   const choice = response.choices[0];
