@@ -283,7 +283,16 @@ async function runSteps(run: Run, start: RunStart) {
   // A finished step waits here for the next stage's progress, to be saved with it in one commit
   // (saveStepWithProgress): still before the next step starts, and before its event is published.
   let unsaved: StepCheckpoint | undefined;
+  // Recent step durations feed queue-position estimates only: sent once the step's event is out,
+  // so that Redis command is not on the path from the answer to the event, and never awaited.
+  let unsentDuration: number | undefined;
+  const sendDuration = () => {
+    if (unsentDuration === undefined) return;
+    deps.capacity?.recordStepDuration(unsentDuration).catch(() => undefined);
+    unsentDuration = undefined;
+  };
   const saveUnsaved = async () => {
+    sendDuration();
     const checkpoint = unsaved;
     if (!checkpoint) return;
     unsaved = undefined;
@@ -305,6 +314,7 @@ async function runSteps(run: Run, start: RunStart) {
       event.queue = { state: 'starting', ahead: 0, startsAt: null };
     }
     await publishWithRetry(run.release, event);
+    sendDuration();
   };
 
   const onStage = async (stage: PipelineStage, message: string) => {
@@ -336,8 +346,7 @@ async function runSteps(run: Run, start: RunStart) {
       modelCalls: done.modelCalls,
       durationMs: done.durationMs,
     };
-    // Recent step durations feed queue-position estimates only: not worth waiting for.
-    deps.capacity?.recordStepDuration(done.durationMs).catch(() => undefined);
+    unsentDuration = done.durationMs;
   };
 
   const onModelCall = async (call: ModelCall) => {

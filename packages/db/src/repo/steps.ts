@@ -1,5 +1,5 @@
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../client';
+import { type Db, executePrepared, type Tx } from '../client';
 import { analyses, analysisSteps } from '../schema/index';
 import { isUuid } from './util';
 
@@ -69,7 +69,9 @@ export async function saveStepWithProgress(
 ): Promise<'saved' | 'exists' | 'superseded'> {
   if (!isUuid(c.analysisId)) return 'superseded';
   const percent = Math.max(0, Math.min(100, Math.round(next.percent)));
-  const [row] = await db.execute<{ owned: number; inserted: number }>(sql`
+  const [row] = await executePrepared<{ owned: number; inserted: number }>(
+    db,
+    sql`
     WITH owner AS (
       UPDATE analyses
       SET progress_stage = ${next.stage}, progress_percent = ${percent},
@@ -85,7 +87,8 @@ export async function saveStepWithProgress(
       ON CONFLICT (analysis_id, step) DO NOTHING
       RETURNING step
     )
-    SELECT (SELECT count(*) FROM owner)::int AS owned, (SELECT count(*) FROM inserted)::int AS inserted`);
+    SELECT (SELECT count(*) FROM owner)::int AS owned, (SELECT count(*) FROM inserted)::int AS inserted`,
+  );
   if (!row?.owned) return 'superseded';
   return row.inserted > 0 ? 'saved' : 'exists';
 }
@@ -123,7 +126,8 @@ export interface ModelCallRecord {
  */
 export async function recordModelCall(db: Db, analysisId: string, call: ModelCallRecord): Promise<void> {
   if (!isUuid(analysisId)) return;
-  await db
+  // Prepared (executePrepared): it runs beside every model answer, on the worker's shared cores.
+  const update = db
     .update(analyses)
     .set({
       modelCalls: sql`${analyses.modelCalls} + 1`,
@@ -133,4 +137,5 @@ export async function recordModelCall(db: Db, analysisId: string, call: ModelCal
       estimatedCostUsd: sql`coalesce(${analyses.estimatedCostUsd}, 0) + ${call.estimatedCostUsd}`,
     })
     .where(eq(analyses.analysisId, analysisId));
+  await executePrepared(db, update.getSQL());
 }
