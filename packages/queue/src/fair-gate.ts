@@ -39,12 +39,9 @@ export interface GateUser {
   admitted: string[];
 }
 
-// KEYS: owner, waiting:<user>, running:<user>, users. ARGV: analysis id ('' = admit only), user, cap, front.
-const SUBMIT = `
-if ARGV[1] ~= '' and redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
-  if ARGV[4] == '1' then redis.call('LPUSH', KEYS[2], ARGV[1]) else redis.call('RPUSH', KEYS[2], ARGV[1]) end
-  redis.call('SADD', KEYS[4], ARGV[2])
-end
+// Both scripts end here: admit the user's oldest waiting analyses while they have free slots (KEYS[2]
+// waiting list, KEYS[3] running set, ARGV[3] cap), and forget a user with nothing left (KEYS[4]).
+const ADMIT = `
 local admitted = {}
 while redis.call('SCARD', KEYS[3]) < tonumber(ARGV[3]) do
   local id = redis.call('LPOP', KEYS[2])
@@ -56,6 +53,14 @@ if redis.call('SCARD', KEYS[3]) == 0 and redis.call('LLEN', KEYS[2]) == 0 then r
 return admitted
 `;
 
+// KEYS: owner, waiting:<user>, running:<user>, users. ARGV: analysis id ('' = admit only), user, cap, front.
+const SUBMIT = `
+if ARGV[1] ~= '' and redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  if ARGV[4] == '1' then redis.call('LPUSH', KEYS[2], ARGV[1]) else redis.call('RPUSH', KEYS[2], ARGV[1]) end
+  redis.call('SADD', KEYS[4], ARGV[2])
+end
+${ADMIT}`;
+
 // KEYS: owner, waiting:<user>, running:<user>, users, positions. ARGV: analysis id, user, cap.
 const FINISH = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
@@ -64,16 +69,7 @@ if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   redis.call('LREM', KEYS[2], 0, ARGV[1])
 end
 redis.call('HDEL', KEYS[5], ARGV[1])
-local admitted = {}
-while redis.call('SCARD', KEYS[3]) < tonumber(ARGV[3]) do
-  local id = redis.call('LPOP', KEYS[2])
-  if not id then break end
-  redis.call('SADD', KEYS[3], id)
-  admitted[#admitted + 1] = id
-end
-if redis.call('SCARD', KEYS[3]) == 0 and redis.call('LLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[4], ARGV[2]) end
-return admitted
-`;
+${ADMIT}`;
 
 export function fairGateKeys(prefix: string) {
   const base = `${prefix}:fair`;
