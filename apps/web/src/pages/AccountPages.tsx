@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { FormError } from '../components/FormError';
 import { authClient } from '../lib/auth';
 import { Link, useLocation } from '../lib/router';
 import { trpc } from '../lib/trpc';
@@ -86,13 +87,7 @@ export function ForgotPasswordPage() {
             onChange={(e) => setEmail(e.target.value)}
           />
         </div>
-        <div className="form-error-slot">
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
-        </div>
+        <FormError error={error} />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy || !email.trim()}>
           {busy ? 'Please wait…' : 'Send reset link'}
         </button>
@@ -180,13 +175,7 @@ export function ResetPasswordPage() {
             At least 8 characters.
           </p>
         </div>
-        <div className="form-error-slot">
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
-        </div>
+        <FormError error={error} />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Please wait…' : 'Set new password'}
         </button>

@@ -1,4 +1,5 @@
 import { type FormEvent, useId, useState } from 'react';
+import { FormError } from '../components/FormError';
 import { authClient } from '../lib/auth';
 import { Link, navigate, useLocation } from '../lib/router';
 import { queryClient } from '../lib/trpc';
@@ -127,13 +128,7 @@ export function AuthPage({ mode }: { mode: Mode }) {
             </p>
           )}
         </div>
-        <div className="form-error-slot">
-          {error && (
-            <p className="form-error" id={errorId} role="alert">
-              {error}
-            </p>
-          )}
-        </div>
+        <FormError error={error} id={errorId} />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? 'Please wait…' : mode === 'sign-in' ? 'Sign in' : 'Create account'}
         </button>
