@@ -154,6 +154,25 @@ describe('account limits across web processes', () => {
     expect((await ask(second.url, `other-${inbox}`)).status).not.toBe(429);
   });
 
+  it('the per-address auth limit never refuses the session check, which every page load makes', async () => {
+    const server = await startServer({ ...stack.env, RATE_LIMIT_AUTH_ADDRESS: '3/1m' });
+    try {
+      const user = await signUp(stack.url);
+      for (let i = 0; i < 10; i++) {
+        const session = await fetch(`${server.url}/api/auth/get-session`, {
+          headers: { cookie: user.cookie },
+        });
+        expect(session.status).toBe(200);
+      }
+      // The limit itself is on: other auth requests from this address are refused past 3 a minute.
+      const others = [];
+      for (let i = 0; i < 5; i++) others.push((await fetch(`${server.url}/api/auth/ok`)).status);
+      expect(others).toContain(429);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('API key creation is limited per account; each key has its own quote budget, apart from the session', async () => {
     const dee = await signUp(stack.url);
     const create = (baseUrl: string, cookie: string) =>

@@ -23,6 +23,9 @@ async function authLimits(
   request: FastifyRequest,
   path: string,
 ): Promise<[RateLimitName, LimitSubject[]][]> {
+  // The session check is a read the web app makes on every page load and focus, like the unlimited
+  // tRPC queries; counting it would lock out many users behind one address (an office's NAT).
+  if (request.method === 'GET' && path === 'get-session') return [];
   const address: LimitSubject = { address: request.ip };
   const body = request.body as { email?: unknown } | undefined;
   const email: LimitSubject[] =
