@@ -61,11 +61,28 @@ export const ProgressSnapshotSchema = z.object({
 export type ProgressSnapshot = z.infer<typeof ProgressSnapshotSchema>;
 
 /**
+ * How far the model has got within the current step while it streams its answer
+ * (docs/progress-transport.md, "Progress within a step"). Never a result: the step's validated
+ * answer is what counts, and a failed attempt's partial text is never shown as one.
+ */
+export const PartialProgressSchema = z.object({
+  /** Share of the step's expected answer received so far, 0 to 1 (the bar's position in the stage). */
+  share: z.number().min(0).max(1),
+  /** What the answer shows so far, for a person ("2 performance obligations identified so far"). */
+  finding: z.string().max(300).nullable(),
+});
+export type PartialProgress = z.infer<typeof PartialProgressSchema>;
+
+/**
  * One item of the `analysis.progress` stream. `snapshot` is the state when the stream (re)started
- * from nothing; `progress` a step forward; the terminal kinds end the stream.
+ * from nothing; `progress` a step forward (a stage started, a notice); `partial` progress within
+ * the current step (carries `partial`; superseded by the next event, so safe to miss); the
+ * terminal kinds end the stream.
  */
 export const ProgressEventSchema = ProgressSnapshotSchema.extend({
-  kind: z.enum(['snapshot', 'progress', 'completed', 'failed', 'canceled']),
+  kind: z.enum(['snapshot', 'progress', 'partial', 'completed', 'failed', 'canceled']),
+  /** Present on `partial` events only. */
+  partial: PartialProgressSchema.nullish(),
 });
 export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 export const isTerminalEvent = (e: Pick<ProgressEvent, 'kind'>) =>
