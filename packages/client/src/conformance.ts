@@ -25,6 +25,7 @@ export type Checks = [
   Expect<Equal<T.ProgressSnapshot, C.ProgressSnapshot>>,
   Expect<Equal<T.ProgressNotice, C.ProgressNotice>>,
   Expect<Equal<T.QueuePosition, C.QueuePosition>>,
+  Expect<Equal<T.PartialProgress, C.PartialProgress>>,
   Expect<Equal<T.StageId, C.StageId>>,
   Expect<Equal<T.AnalysisStatus, C.AnalysisStatus>>,
   Expect<Equal<T.AppErrorData, C.AppErrorData>>,

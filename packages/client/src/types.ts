@@ -58,11 +58,25 @@ export interface ProgressSnapshot {
 }
 
 /**
+ * How far the model has got within the current step while it writes its answer. Never a result:
+ * a later event supersedes it, so missing one loses nothing.
+ */
+export interface PartialProgress {
+  /** Share of the step's expected answer received so far, 0 to 1. */
+  share: number;
+  /** What the answer shows so far, for a person ("2 performance obligations identified so far"). */
+  finding: string | null;
+}
+
+/**
  * One item of the progress stream: `snapshot` is the state when a stream (re)started from nothing,
- * `progress` a step forward; `completed`, `failed` and `canceled` end the stream.
+ * `progress` a step forward, `partial` progress within the current step (with `partial`);
+ * `completed`, `failed` and `canceled` end the stream.
  */
 export interface ProgressEvent extends ProgressSnapshot {
-  kind: 'snapshot' | 'progress' | 'completed' | 'failed' | 'canceled';
+  kind: 'snapshot' | 'progress' | 'partial' | 'completed' | 'failed' | 'canceled';
+  /** Present on `partial` events only. */
+  partial?: PartialProgress | null | undefined;
 }
 
 export interface Quote {
