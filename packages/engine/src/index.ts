@@ -53,6 +53,7 @@ export {
   type PipelineUsage,
   runPipeline,
   type StepDone,
+  type StepPartial,
   type StepRetryWait,
   type StructuredAnswers,
 } from './pipeline';

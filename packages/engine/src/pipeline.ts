@@ -59,6 +59,20 @@ export interface PipelineInput {
   onBudgetWait?: ((wait: { stage: PipelineStage; until: Date }) => Promise<void>) | undefined;
   /** Every model request: answered ('ok'), failed and tried again ('retried'), or failed for good here. */
   onModelCall?: ((call: ModelCall) => Promise<void>) | undefined;
+  /**
+   * Told as a step's answer streams in (often: per chunk received). Synchronous and cheap on
+   * purpose: the caller decides how often to publish and reads `finding()` only then.
+   */
+  onPartial?: ((partial: StepPartial) => void) | undefined;
+}
+
+/** A step's answer so far, while the model streams it. Never a result: only the validated answer is. */
+export interface StepPartial {
+  stage: PipelineStage;
+  /** Share of the expected answer received, 0 to 1; starts again at 0 when a request is retried. */
+  share: number;
+  /** What the answer shows so far, in words ("2 performance obligations identified so far"); parses on call. */
+  finding(): string | null;
 }
 
 export interface FinishedStep<K extends StepKey = StepKey> {
