@@ -46,10 +46,19 @@ describe('configuration', () => {
     [{ ANALYSIS_EXECUTION: 'threads' }, /^ANALYSIS_EXECUTION /],
     [{ MAX_RUNNING_PER_USER: '0' }, /^MAX_RUNNING_PER_USER /],
     [{ MODEL_REQUESTS_PER_MINUTE: '-1' }, /^MODEL_REQUESTS_PER_MINUTE /],
+    [{ PROGRESS_PARTIALS_PER_SECOND: '-1' }, /^PROGRESS_PARTIALS_PER_SECOND /],
+    [{ PROGRESS_PARTIALS_PER_SECOND: '1000' }, /^PROGRESS_PARTIALS_PER_SECOND /],
+    [{ PROGRESS_PARTIALS_PER_SECOND: 'fast' }, /^PROGRESS_PARTIALS_PER_SECOND /],
   ])('names the variable and what is wrong: %j', (override, expected) => {
     const found = problems({ ...valid, ...override });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(expected);
+  });
+
+  it('publishes progress within a step at 4 events a second unless told otherwise; 0 turns it off', () => {
+    expect(parseConfig(valid).queue.partialsPerSecond).toBe(4);
+    expect(parseConfig({ ...valid, PROGRESS_PARTIALS_PER_SECOND: '0' }).queue.partialsPerSecond).toBe(0);
+    expect(parseConfig({ ...valid, PROGRESS_PARTIALS_PER_SECOND: '10' }).queue.partialsPerSecond).toBe(10);
   });
 
   it('requires METRICS_TOKEN in production (a public /metrics tells anyone the traffic)', () => {

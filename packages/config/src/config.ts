@@ -21,6 +21,12 @@ export const CAPACITY_DEFAULTS = {
   maxRunningPerUser: 10,
 } as const;
 
+/** Progress within a step (docs/progress-transport.md, "Progress within a step"). */
+export const PROGRESS_DEFAULTS = {
+  /** Partial events per analysis per second: a few a second is all a person can read off a bar. */
+  partialsPerSecond: 4,
+} as const;
+
 /** The model name the simulated model server answers to; memos made with it are marked simulated. */
 export const SIMULATED_MODEL = 'revmemo-simulated';
 
@@ -139,6 +145,14 @@ const envObject = z.object({
   JOB_ATTEMPTS: int(4, 1),
   JOB_BACKOFF_MS: int(5_000, 0),
   PROGRESS_EVENTS_MAXLEN: int(10_000, 100),
+  /**
+   * Partial-progress events one analysis publishes per second at most while a step streams; 0 turns
+   * progress within a step off. Capped at 20: more would only add stream volume, not a smoother bar.
+   */
+  PROGRESS_PARTIALS_PER_SECOND: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number().int().min(0).max(20).default(PROGRESS_DEFAULTS.partialsPerSecond),
+  ),
   // ---- Live progress streams (docs/progress-transport.md, "Stream caps") ----
   /** Open progress streams one user may hold on one web process; the next one is refused (429). */
   PROGRESS_STREAMS_PER_USER: int(20, 1),
@@ -306,6 +320,7 @@ function toConfig(e: z.infer<typeof envSchema>) {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       eventsMaxLen: e.PROGRESS_EVENTS_MAXLEN,
+      partialsPerSecond: e.PROGRESS_PARTIALS_PER_SECOND,
       sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       poisonStalls: e.POISON_STALLS,

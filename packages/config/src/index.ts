@@ -6,6 +6,7 @@ export {
   type EnvVariableStatus,
   EXTRACTION_DEFAULTS,
   loadConfig,
+  PROGRESS_DEFAULTS,
   parseConfig,
   readEnv,
   SIMULATED_MODEL,
