@@ -1,11 +1,24 @@
 import type { ProgressEvent } from '@revmemo/contracts';
 import type { Redis } from 'ioredis';
 import type { HealthLog } from './health';
-import { analysisStreamKey, encodeProgress, eventsStreamKey, perAnalysisSinceKey } from './progress-events';
+import {
+  analysisStreamKey,
+  decodeProgress,
+  encodeProgress,
+  eventsStreamKey,
+  fieldsToObject,
+  perAnalysisSinceKey,
+} from './progress-events';
 
 export interface ProgressPublisher {
   /** Appends the event to the analysis events stream; resolves with its Redis stream id. */
   publish(event: ProgressEvent): Promise<string>;
+  /**
+   * The analysis's newest event (one XREVRANGE COUNT 1 on its own stream); undefined when it has
+   * none left. A new run reads it to hold the bar where the last run left it (partial events are
+   * not in Postgres; docs/progress-transport.md, "Progress within a step").
+   */
+  lastEvent(analysisId: string): Promise<ProgressEvent | undefined>;
   close(): Promise<void>;
 }
 
@@ -64,6 +77,11 @@ export function createProgressPublisher(opts: {
       const id = String(await redis.eval(PUBLISH, 3, ...keys, ...args));
       sha ??= String(await redis.script('LOAD', PUBLISH));
       return id;
+    },
+    async lastEvent(analysisId) {
+      const key = analysisStreamKey(opts.prefix, analysisId);
+      const [entry] = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      return entry ? decodeProgress(fieldsToObject(entry[1]).payload) : undefined;
     },
     close: async () => undefined,
   };

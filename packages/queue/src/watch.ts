@@ -48,6 +48,16 @@ function snapshotEvent(snapshot: ProgressSnapshot): ProgressEvent {
 }
 
 /**
+ * What a watcher catching up is sent: the latest partial state, not every partial. A partial event
+ * is superseded by whatever follows it, so one followed by any later event is dropped; stage and
+ * terminal events always stay (docs/progress-transport.md, "Progress within a step").
+ */
+function latestPartialOnly(items: FollowedEvent[]): FollowedEvent[] {
+  const last = items.length - 1;
+  return items.filter((item, i) => i === last || item.event.kind !== 'partial');
+}
+
+/**
  * One client's progress, pushed (docs/progress-transport.md): subscribe first, then the tip and the
  * snapshot, then either the snapshot or the backfill after `lastEventId`, then live events deduplicated
  * by id; ends after a terminal event. A plain object per watcher rather than an async iterator: with
@@ -140,7 +150,7 @@ class Watcher {
           resumed = true;
           this.last = lastEventId;
           if (seen) this.raise(seen);
-          for (const item of events) {
+          for (const item of latestPartialOnly(events)) {
             this.deliver(item);
             if (this.done) return;
           }
@@ -158,10 +168,13 @@ class Watcher {
         // Events published between the tip read and the snapshot read can be older than the snapshot:
         // the floor (raised by the snapshot) keeps them out.
       }
-      const pending = (this.buffered ?? []).sort((a, b) => compareStreamIds(a.id, b.id));
+      const last = this.last;
+      const pending = (this.buffered ?? [])
+        .filter((item) => compareStreamIds(item.id, last) > 0) // the rest is covered by snapshot/backfill
+        .sort((a, b) => compareStreamIds(a.id, b.id));
       this.buffered = null;
-      for (const item of pending) {
-        if (compareStreamIds(item.id, this.last) <= 0) continue; // covered by snapshot/backfill
+      // Published while this watcher started: caught up on like a backfill.
+      for (const item of latestPartialOnly(pending)) {
         this.deliver(item);
         if (this.done) return;
       }

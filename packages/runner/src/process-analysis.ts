@@ -1,10 +1,10 @@
+import { PROGRESS_DEFAULTS } from '@revmemo/config';
 import {
   AnalysisJobDataSchema,
   PIPELINE_STAGES,
   type PipelineStage,
   type ProgressNotice,
   stageIndex,
-  stageInfo,
 } from '@revmemo/contracts';
 import {
   beginRun,
@@ -44,6 +44,7 @@ import {
 import { classifyFailure, jobFailureReason } from './failures';
 import { type Log, withFields } from './log';
 import type { RuntimeMetrics } from './metrics';
+import { PartialProgress } from './partial-progress';
 import { stageEvent, stageName } from './progress';
 import { failAnalysis, publishStored, publishWithRetry, type ReleaseDeps } from './release';
 
@@ -66,6 +67,11 @@ export interface AnalysisHandlerDeps {
   poisonStalls?: number;
   /** Absent in tests that do not look at metrics. */
   metrics?: RuntimeMetrics;
+  /**
+   * Partial-progress events per analysis per second while a step streams (PROGRESS_PARTIALS_PER_SECOND;
+   * 0 = none). Absent: the setting's default.
+   */
+  partialsPerSecond?: number;
   /**
    * Capacity and fairness (docs/capacity.md): the per-user gate whose slot an ended analysis frees,
    * the model budget every request waits for, and where step durations and queue waits are kept.
@@ -168,6 +174,11 @@ interface Run {
    * handling, so the totals the charge and the audit read are complete.
    */
   recording: Promise<void>;
+  /**
+   * Progress within a step, and the percent every other event of the run holds to (never back).
+   * Closed before anything ends the run, so no partial follows a terminal event.
+   */
+  partials: PartialProgress;
 }
 
 function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
@@ -198,6 +209,12 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
         gate: deps.capacity?.gate,
       },
       recording: Promise.resolve(),
+      partials: new PartialProgress({
+        analysisId,
+        publisher: deps.publisher,
+        log,
+        perSecond: deps.partialsPerSecond ?? PROGRESS_DEFAULTS.partialsPerSecond,
+      }),
     };
     if (deps.stopping.aborted) {
       // A stopping worker can still be handed a job (BullMQ fetches ahead): give it straight back,
@@ -205,6 +222,11 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       await handBack(job, token, log);
       throw new WaitingError();
     }
+    // Read beside beginRun: where the last run left the bar (its partial events are not in Postgres).
+    const previous = deps.publisher.lastEvent(analysisId).catch((err: unknown) => {
+      log.warn({ err }, 'could not read the last progress event; the bar may hold lower');
+      return undefined;
+    });
     let start: RunStart | null;
     try {
       start = await beginRun(deps.db, analysisId, { stalledCounter: job.stalledCounter });
@@ -213,6 +235,7 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       log.error({ err }, 'could not start the analysis run; will retry');
       throw new Error(jobFailureReason(err));
     }
+    run.partials.continueFrom(await previous);
     if (!start) return finishedElsewhere(run);
     if (start.analysis.attempts === 1) recordQueueWait(deps, start);
     if (start.stallStreak >= (deps.poisonStalls ?? DEFAULT_POISON_STALLS)) return declarePoison(run, start);
@@ -222,10 +245,10 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
     );
     try {
       const memo = await runSteps(run, start);
-      await run.recording;
+      await Promise.all([run.recording, run.partials.close()]);
       return await capture(run, memo);
     } catch (err) {
-      await run.recording;
+      await Promise.all([run.recording, run.partials.close()]);
       return await handleRunError(run, start, err);
     }
   };
@@ -300,22 +323,25 @@ async function runSteps(run: Run, start: RunStart) {
       throw new NoLongerRunning('a newer run owns this analysis');
   };
 
-  const setProgress = async (stage: PipelineStage, message: string, notice?: ProgressNotice) => {
-    const checkpoint = unsaved;
-    unsaved = undefined;
-    const progress = { stage, percent: stageInfo(stage).percent, message };
-    const written = checkpoint
-      ? (await saveStepWithProgress(deps.db, checkpoint, progress)) !== 'superseded'
-      : await updateProgress(deps.db, analysisId, { ...progress, attempt });
-    if (!written) throw new NoLongerRunning('analysis is no longer running');
-    const event = stageEvent(analysisId, stage, message, notice);
-    if (!leftQueue) {
-      leftQueue = true;
-      event.queue = { state: 'starting', ahead: 0, startsAt: null };
-    }
-    await publishWithRetry(run.release, event);
-    sendDuration();
-  };
+  // Held by the run's partial progress: no partial overtakes the event, and its percent never steps
+  // back below one already published for the stage (watchers drop anything below their floor).
+  const setProgress = (stage: PipelineStage, message: string, notice?: ProgressNotice) =>
+    run.partials.hold(stage, async (percent) => {
+      const checkpoint = unsaved;
+      unsaved = undefined;
+      const progress = { stage, percent, message };
+      const written = checkpoint
+        ? (await saveStepWithProgress(deps.db, checkpoint, progress)) !== 'superseded'
+        : await updateProgress(deps.db, analysisId, { ...progress, attempt });
+      if (!written) throw new NoLongerRunning('analysis is no longer running');
+      const event = stageEvent(analysisId, stage, message, { notice, percent });
+      if (!leftQueue) {
+        leftQueue = true;
+        event.queue = { state: 'starting', ahead: 0, startsAt: null };
+      }
+      await publishWithRetry(run.release, event);
+      sendDuration();
+    });
 
   const onStage = async (stage: PipelineStage, message: string) => {
     // Step boundaries are the safe points: nothing is half-done, and finished steps are saved.
@@ -323,6 +349,7 @@ async function runSteps(run: Run, start: RunStart) {
       await saveUnsaved();
       throw new HandBack('worker shutting down');
     }
+    run.partials.stageBegan(stage, message);
     if (stageIndex(stage) < reached) return saveUnsaved();
     reached = stageIndex(stage);
     if (rerun && !resumedNotice) {
@@ -334,6 +361,7 @@ async function runSteps(run: Run, start: RunStart) {
   };
 
   const onStepDone = async (done: StepDone) => {
+    run.partials.stepEnded();
     unsaved = {
       analysisId,
       attempt,
@@ -408,6 +436,8 @@ async function runSteps(run: Run, start: RunStart) {
     onStage,
     onStepDone,
     onModelCall,
+    // Synchronous and never awaited: the answer streams on at the model's pace, whatever Redis does.
+    onPartial: run.partials.enabled ? run.partials.onPartial : undefined,
     onRetryWait,
     budget: deps.capacity?.budget,
     onBudgetWait,
@@ -473,14 +503,19 @@ async function handleRunError(run: Run, start: RunStart, err: unknown): Promise<
     const stage = asStage(await currentStage(deps.db, analysisId).catch(() => null));
     if (stage) {
       // Best effort: Postgres may be the problem. Same stage and percent, so the bar holds still.
-      await updateProgress(deps.db, analysisId, {
-        stage,
-        percent: stageInfo(stage).percent,
-        message: failure.userMessage,
-        attempt: start.analysis.attempts,
-      })
-        .then(async (ok) => {
-          if (ok) await publishWithRetry(run.release, stageEvent(analysisId, stage, failure.userMessage));
+      await run.partials
+        .hold(stage, async (percent) => {
+          const ok = await updateProgress(deps.db, analysisId, {
+            stage,
+            percent,
+            message: failure.userMessage,
+            attempt: start.analysis.attempts,
+          });
+          if (ok)
+            await publishWithRetry(
+              run.release,
+              stageEvent(analysisId, stage, failure.userMessage, { percent }),
+            );
         })
         .catch(() => undefined);
     }
@@ -512,22 +547,16 @@ async function parkUntil(run: Run, start: RunStart, err: RetryLaterError): Promi
     asStage((await currentStage(deps.db, analysisId)) ?? start.analysis.progressStage) ?? 'contract';
   const at = err.retryAt;
   const message = `The AI model asked us to wait; ${stageName(stage)} continues at ${at.toISOString().slice(11, 16)} UTC.`;
-  await updateProgress(deps.db, analysisId, {
-    stage,
-    percent: stageInfo(stage).percent,
-    message,
-    attempt: start.analysis.attempts,
+  await run.partials.hold(stage, async (percent) => {
+    await updateProgress(deps.db, analysisId, { stage, percent, message, attempt: start.analysis.attempts });
+    await publishWithRetry(
+      run.release,
+      stageEvent(analysisId, stage, message, {
+        percent,
+        notice: { type: 'retrying', stage, attempt: 1, maxAttempts: 1, retryAt: at.toISOString() },
+      }),
+    );
   });
-  await publishWithRetry(
-    run.release,
-    stageEvent(analysisId, stage, message, {
-      type: 'retrying',
-      stage,
-      attempt: 1,
-      maxAttempts: 1,
-      retryAt: at.toISOString(),
-    }),
-  );
   await job.moveToDelayed(at.getTime(), token);
   log.warn({ retry_at: at.toISOString() }, 'provider asked for a long pause; job delayed');
   throw new DelayedError();

@@ -1,17 +1,21 @@
 import { type PipelineStage, type ProgressEvent, type ProgressNotice, stageInfo } from '@revmemo/contracts';
 
-/** The event for a stage the pipeline is at; the same values were written to Postgres first. */
+/**
+ * The event for a stage the pipeline is at; the same values were written to Postgres first. `percent`
+ * defaults to where the stage starts; after progress within the stage it is held higher (PartialProgress.hold).
+ */
 export function stageEvent(
   analysisId: string,
   stage: PipelineStage,
   message: string,
-  notice?: ProgressNotice,
+  extra: { notice?: ProgressNotice | undefined; percent?: number } = {},
 ): ProgressEvent {
+  const { notice, percent = stageInfo(stage).percent } = extra;
   return {
     analysisId,
     status: 'running',
     stage,
-    percent: stageInfo(stage).percent,
+    percent,
     message,
     at: new Date().toISOString(),
     errorMessage: null,

@@ -112,6 +112,7 @@ export async function startAnalysisRuntime(
         stepRetry: config.model.stepRetry,
       },
       poisonStalls: config.queue.poisonStalls,
+      partialsPerSecond: config.queue.partialsPerSecond,
       log,
       stopping: stopping.signal,
       stopNow: stopNow.signal,
@@ -211,6 +212,7 @@ function counted(publisher: ProgressPublisher, metrics: RuntimeMetrics | undefin
       metrics.progressPublished.inc();
       return id;
     },
+    lastEvent: (analysisId) => publisher.lastEvent(analysisId),
     close: () => publisher.close(),
   };
 }
