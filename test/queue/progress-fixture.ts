@@ -42,6 +42,23 @@ export class FakeAnalysis {
     );
   }
 
+  /**
+   * Progress within the current stage: published, never written to "Postgres" (partial events are not
+   * stored; the snapshot keeps the stage's percent). `percent` is where the bar stands.
+   */
+  async partial(percent: number, finding: string | null = null): Promise<string> {
+    const event: ProgressEvent = {
+      ...this.state,
+      at: new Date().toISOString(),
+      percent,
+      kind: 'partial',
+      partial: { share: 0.5, finding },
+    };
+    const id = await this.publisher.publish(event);
+    this.published.push({ id, event });
+    return id;
+  }
+
   async finish(
     kind: 'completed' | 'failed' | 'canceled',
     opts: { publish?: boolean } = {},
