@@ -124,6 +124,9 @@ export class PartialProgress {
       while (this.inFlight) await this.inFlight;
       const percent = Math.max(stageInfo(stage).percent, Math.ceil(this.floorOf(stage) - 1e-9));
       this.floor.set(stage, percent);
+      // The next partial goes out even if its percent and finding are unchanged: it puts the stage's
+      // message back under the bar after a notice ("retrying in 3 s" must not linger).
+      this.sent = null;
       return await publish(percent);
     } finally {
       this.holding--;
