@@ -282,7 +282,7 @@ describe('a run after partial events of an earlier run', () => {
   let db: Db;
   let queue: AnalysisQueue;
   let sim: Awaited<ReturnType<typeof startModelSimulator>>;
-  let worker: AnalysisWorker | undefined;
+  const workers: AnalysisWorker[] = [];
 
   beforeAll(async () => {
     database = await freshDatabase();
@@ -292,36 +292,14 @@ describe('a run after partial events of an earlier run', () => {
   });
 
   afterAll(async () => {
-    await worker?.close();
+    await Promise.all(workers.map((w) => w.close()));
     await queue.close();
     await sim.close();
     await database.close();
   });
 
-  it('holds the percent the last run reached: its stage event and retry notices reach a watcher that saw the partial', async () => {
-    const userId = await seedUser(db, 100);
-    const a = await seedAnalysis(db, userId);
-    // What a cut run left on the stream: step 1 begun, and the bar moved within it (not in Postgres).
-    await publisher.publish(stageEvent(a.analysisId, 'contract', 'Identifying the contract and its parties'));
-    const partialId = await publisher.publish({
-      ...stageEvent(a.analysisId, 'contract', 'Identifying the contract and its parties'),
-      kind: 'partial',
-      percent: partialPercent('contract', 0.6),
-      partial: { share: 0.6, finding: 'A contract between two parties' },
-    });
-    expect(partialPercent('contract', 0.6)).toBe(19);
-    await simulatorControl(sim.url).fail('500', 2); // two in-step retries of step 1, each with a notice
-
-    const readSnapshot = async () => {
-      const row = await getAnalysis(db, a.analysisId);
-      if (!row) throw new Error('analysis missing');
-      return snapshotFromStored(row);
-    };
-    const watcher = collect(
-      followProgress({ hub, analysisId: a.analysisId, lastEventId: partialId, readSnapshot }),
-    );
-    await enqueueAnalysis(queue, a.analysisId, { attempts: 2, backoffMs: 50 });
-    worker = createAnalysisWorker({
+  function startWorker() {
+    const worker = createAnalysisWorker({
       connection: redis,
       prefix,
       concurrency: 1,
@@ -341,6 +319,43 @@ describe('a run after partial events of an earlier run', () => {
         partialsPerSecond: 4,
       }),
     });
+    workers.push(worker);
+  }
+
+  /** What a cut run left on the stream: step 1 begun, and the bar moved within it (not in Postgres). */
+  async function cutRunAt19(analysisId: string): Promise<string> {
+    await publisher.publish(stageEvent(analysisId, 'contract', 'Identifying the contract and its parties'));
+    return publisher.publish({
+      ...stageEvent(analysisId, 'contract', 'Identifying the contract and its parties'),
+      kind: 'partial',
+      percent: partialPercent('contract', 0.6),
+      partial: { share: 0.6, finding: 'A contract between two parties' },
+    });
+  }
+
+  const watchFrom = (analysisId: string, lastEventId: string) =>
+    collect(
+      followProgress({
+        hub,
+        analysisId,
+        lastEventId,
+        readSnapshot: async () => {
+          const row = await getAnalysis(db, analysisId);
+          if (!row) throw new Error('analysis missing');
+          return snapshotFromStored(row);
+        },
+      }),
+    );
+
+  it('holds the percent the last run reached: its stage event and retry notices reach a watcher that saw the partial', async () => {
+    const userId = await seedUser(db, 100);
+    const a = await seedAnalysis(db, userId);
+    const partialId = await cutRunAt19(a.analysisId);
+    expect(partialPercent('contract', 0.6)).toBe(19);
+    await simulatorControl(sim.url).fail('500', 2); // two in-step retries of step 1, each with a notice
+    const watcher = watchFrom(a.analysisId, partialId);
+    await enqueueAnalysis(queue, a.analysisId, { attempts: 2, backoffMs: 50 });
+    startWorker();
     await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
     const got = await watcher.done;
 
@@ -360,6 +375,31 @@ describe('a run after partial events of an earlier run', () => {
       'recognition',
       'memo',
     ]);
+    expect(got.at(-1)?.event.kind).toBe('completed');
+    expectNeverBack(got);
+  });
+
+  it('a job-level retry says so at the held percent, and the next run resumes there', async () => {
+    const userId = await seedUser(db, 100);
+    const a = await seedAnalysis(db, userId);
+    const partialId = await cutRunAt19(a.analysisId);
+    // Every in-step try of step 1 fails: the job is retried, and its next run resumes at step 1.
+    await simulatorControl(sim.url).fail('500', 3);
+    const watcher = watchFrom(a.analysisId, partialId);
+    await enqueueAnalysis(queue, a.analysisId, { attempts: 2, backoffMs: 50 });
+    startWorker();
+    await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
+    const got = await watcher.done;
+
+    const contract = got.filter((g) => g.event.stage === 'contract' && g.event.kind === 'progress');
+    expect(contract.map((g) => [g.event.percent, g.event.notice?.type ?? null])).toEqual([
+      [19, null], // the first run's stage event
+      [19, 'retrying'],
+      [19, 'retrying'],
+      [19, null], // the job-level retry's message (handleRunError)
+      [19, 'resumed'], // the next run, which read the last event
+    ]);
+    expect(contract[3]?.event.message).toMatch(/retr/i);
     expect(got.at(-1)?.event.kind).toBe('completed');
     expectNeverBack(got);
   });
