@@ -55,6 +55,11 @@ export interface FollowOptions {
   onReconnecting?: ((info: ReconnectInfo) => void) | undefined;
   /** The stream is (again) connected. */
   onConnected?: (() => void) | undefined;
+  /**
+   * `false` leaves out `partial` events (progress within a step, several a second while the model
+   * writes), for integrators that only want stage changes and the end. Default true.
+   */
+  partials?: boolean | undefined;
 }
 
 export interface WaitOptions {
@@ -63,6 +68,8 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
   onProgress?: ((event: ProgressEvent, id: string) => void) | undefined;
   onReconnecting?: FollowOptions['onReconnecting'];
+  /** `false`: `onProgress` is not told about `partial` events (see FollowOptions.partials). */
+  partials?: boolean | undefined;
 }
 
 export interface UploadFile {
@@ -104,6 +111,12 @@ export interface RevmemoClient {
    * Progress as an async iterator: a snapshot, then each step, ending after the terminal event.
    * A dropped connection or a restarted server is reconnected from the last event id: no event is
    * missed or repeated.
+   *
+   * Between two stage events come `partial` events (`event.kind === 'partial'`, or
+   * `isPartialEvent(event)`): the model's progress within the step, a few a second at most, with
+   * `event.partial.share` and `event.partial.finding`. They are safe to miss: a resumed stream
+   * sends only the latest one of the stretch it missed, and each is superseded by the next. Along
+   * the whole stream `event.percent` never decreases. Pass `partials: false` to leave them out.
    */
   follow(analysisId: string, opts?: FollowOptions): AsyncGenerator<FollowedProgress>;
   /** Follows the analysis to its end, then returns it with its memo. */
@@ -238,6 +251,8 @@ export function createRevmemoClient(options: RevmemoClientOptions): RevmemoClien
             lastId = next.id;
             delay = firstDelay;
             attempt = 0;
+            // Skipped, not unsubscribed: its id still moves the resume point past it.
+            if (opts.partials === false && next.event.kind === 'partial') continue;
             yield next;
             if (isTerminalEvent(next.event)) return;
             if (opts.signal?.aborted) throw aborted();
@@ -290,6 +305,7 @@ export function createRevmemoClient(options: RevmemoClientOptions): RevmemoClien
         for await (const p of client.follow(analysisId, {
           signal: controller.signal,
           onReconnecting: opts.onReconnecting,
+          partials: opts.partials,
         }))
           opts.onProgress?.(p.event, p.id);
       } catch (err) {

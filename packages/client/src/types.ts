@@ -71,7 +71,8 @@ export interface PartialProgress {
 /**
  * One item of the progress stream: `snapshot` is the state when a stream (re)started from nothing,
  * `progress` a step forward, `partial` progress within the current step (with `partial`);
- * `completed`, `failed` and `canceled` end the stream.
+ * `completed`, `failed` and `canceled` end the stream. `percent` never decreases along a stream,
+ * partial events included: a partial event's `percent` is the bar's position within its stage.
  */
 export interface ProgressEvent extends ProgressSnapshot {
   kind: 'snapshot' | 'progress' | 'partial' | 'completed' | 'failed' | 'canceled';
@@ -173,3 +174,13 @@ export type AppErrorData =
 
 export const isTerminalEvent = (e: Pick<ProgressEvent, 'kind'>): boolean =>
   e.kind === 'completed' || e.kind === 'failed' || e.kind === 'canceled';
+
+/**
+ * A `partial` event: how far the model has got within `stage` (`partial.share`) and what it has
+ * found so far (`partial.finding`). Safe to miss (the next event supersedes it; a resumed stream
+ * sends only the latest one), and never a result: the memo is what `get()` returns at the end.
+ */
+export const isPartialEvent = (
+  e: ProgressEvent,
+): e is ProgressEvent & { kind: 'partial'; partial: PartialProgress } =>
+  e.kind === 'partial' && e.partial != null;

@@ -43,28 +43,40 @@ function describeQueue(q: QueuePosition, now = Date.now()): string {
   return `${ahead} · ${eta}`;
 }
 
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A bar in eighths of a cell, so a partial event's few tenths of a percent visibly move it. */
+export function drawBar(percent: number, width = 20): string {
+  const eighths = Math.round((Math.min(100, Math.max(0, percent)) / 100) * width * 8);
+  const full = Math.floor(eighths / 8);
+  const part = EIGHTHS[eighths % 8] ?? '';
+  return `${'█'.repeat(full)}${part}${'░'.repeat(width - full - (part ? 1 : 0))}`;
+}
+
 /**
- * Shows progress: on a terminal one line redrawn in place (bar, percent, stage, elapsed, a
- * reconnecting indicator and the latest notice); elsewhere one plain line per change.
+ * Shows progress: on a terminal one line redrawn in place (bar, percent, stage, the latest finding
+ * of the step, elapsed, a reconnecting indicator and the latest notice); elsewhere one plain line
+ * per stage or notice, and one per new finding (partial events arrive several a second: a line
+ * each would bury the log).
  */
 export function createProgressView(out: Sink, startedAt: number, now: () => number = Date.now) {
   const live = out.isTTY === true;
   let last: ProgressEvent | null = null;
   let notice: string | null = null;
+  /** What the model has found so far in the current step; a stage or notice event clears it. */
+  let finding: string | null = null;
   let reconnecting: string | null = null;
   let drawn = false;
   let timer: ReturnType<typeof setInterval> | null = null;
 
   function line(): string {
     const pct = last ? Math.round(last.percent) : 0;
-    const width = 20;
-    const filled = Math.round((pct / 100) * width);
-    const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
     const parts = [
-      `${bar} ${String(pct).padStart(3)}%`,
+      `${drawBar(last?.percent ?? 0)} ${String(pct).padStart(3)}%`,
       last?.message ?? 'connecting…',
-      formatElapsed(now() - startedAt),
     ];
+    if (finding) parts.push(finding);
+    parts.push(formatElapsed(now() - startedAt));
     if (reconnecting) parts.push(reconnecting);
     else if (notice) parts.push(notice);
     const text = parts.join(' · ');
@@ -79,10 +91,31 @@ export function createProgressView(out: Sink, startedAt: number, now: () => numb
   if (live) timer = setInterval(draw, 1000);
   timer?.unref?.();
 
+  /** Moves the bar within the stage; off a terminal, prints only a finding it has not printed. */
+  function partial(e: ProgressEvent) {
+    const stageChanged = !last || last.stage !== e.stage;
+    last = e;
+    if (reconnecting && !live) out.write('reconnected\n');
+    reconnecting = null;
+    notice = null; // the model is writing again: a retry or capacity wait is over
+    const found = e.partial?.finding ?? null;
+    // A partial that has found nothing yet keeps the line as it was (within the same stage).
+    const fresh = found !== null && found !== finding;
+    if (found !== null) finding = found;
+    else if (stageChanged) finding = null;
+    if (live) return draw();
+    if (fresh || stageChanged)
+      out.write(
+        `[${String(Math.round(e.percent)).padStart(3)}%] ${e.message}${finding ? ` · ${finding}` : ''} · ${formatElapsed(now() - startedAt)}\n`,
+      );
+  }
+
   return {
     event(e: ProgressEvent) {
+      if (e.kind === 'partial') return partial(e);
       const changed = !last || last.stage !== e.stage || last.percent !== e.percent || last.kind !== e.kind;
       last = e;
+      finding = null;
       if (reconnecting && !live) out.write('reconnected\n');
       reconnecting = null;
       const queued = e.queue?.state === 'waiting' && e.status === 'queued' ? e.queue : null;
