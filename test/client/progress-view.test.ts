@@ -93,7 +93,7 @@ describe('the progress view shows progress within a step', () => {
     for (const e of step) view.event(e);
     view.event(event({ stage: 'price', percent: 42, message: 'Step 3' }));
     view.stop();
-    const bars = writes.map((w) => /^\r\u001b\[2K(\S+) /.exec(w)?.[1] ?? '');
+    const bars = writes.map((w) => w.replace('\r\u001b[2K', '').split(' ')[0] ?? '');
     // One redraw per event; the bar grows within the stage (eighths of a cell), never shrinks.
     expect(writes).toHaveLength(1 + step.length + 1 + 1);
     const filled = bars.map((b) => [...b].filter((c) => c !== '░').length);
@@ -148,5 +148,30 @@ describe('the progress view shows progress within a step', () => {
     expect(writes[1]).not.toContain('identified');
     expect(writes[2]).not.toContain('retrying'); // the model is writing again
     expect(writes[3]).toContain('· 1 performance obligation identified so far ·');
+  });
+});
+
+describe('the progress line on a narrow terminal', () => {
+  it('shortens the stage name, then the finding, and keeps the elapsed time', () => {
+    const writes: string[] = [];
+    const view = createProgressView(
+      { isTTY: true, columns: 80, write: (s) => writes.push(s) },
+      0,
+      () => 65_000,
+    );
+    view.event(
+      event({
+        kind: 'partial',
+        stage: 'obligations',
+        percent: 31.5,
+        message: 'Step 2: Performance obligations',
+        partial: { share: 0.38, finding: '2 performance obligations identified so far' },
+      }),
+    );
+    const drawn = (writes[0] ?? '').replace('\r\u001b[2K', '');
+    expect(drawn.length).toBeLessThan(80);
+    expect(drawn).toMatch(/^\S+ {2}32% · Step 2 · 2 performance obligations identi\S*… · /);
+    expect(drawn.endsWith(' · 1:05')).toBe(true);
+    view.stop();
   });
 });

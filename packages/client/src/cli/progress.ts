@@ -71,16 +71,22 @@ export function createProgressView(out: Sink, startedAt: number, now: () => numb
 
   function line(): string {
     const pct = last ? Math.round(last.percent) : 0;
-    const parts = [
-      `${drawBar(last?.percent ?? 0)} ${String(pct).padStart(3)}%`,
-      last?.message ?? 'connecting…',
-    ];
-    if (finding) parts.push(finding);
-    parts.push(formatElapsed(now() - startedAt));
-    if (reconnecting) parts.push(reconnecting);
-    else if (notice) parts.push(notice);
-    const text = parts.join(' · ');
+    const head = `${drawBar(last?.percent ?? 0)} ${String(pct).padStart(3)}%`;
+    const tail = [formatElapsed(now() - startedAt)];
+    if (reconnecting) tail.push(reconnecting);
+    else if (notice) tail.push(notice);
     const cols = out.columns || 80; // a pseudo-terminal may report 0
+    const join = (message: string, found: string | null) =>
+      [head, message, ...(found ? [found] : []), ...tail].join(' · ');
+    const message = last?.message ?? 'connecting…';
+    let text = join(message, finding);
+    if (finding && text.length >= cols) {
+      // Narrow: the finding says more than the stage's full name ("Step 2: Performance obligations").
+      const short = message.split(':')[0] ?? message;
+      const room = cols - 1 - join(short, '').length - 3;
+      text =
+        room >= 12 ? join(short, finding.length > room ? `${finding.slice(0, room - 1)}…` : finding) : text;
+    }
     return text.length >= cols ? `${text.slice(0, Math.max(10, cols - 2))}…` : text;
   }
   function draw() {
