@@ -46,7 +46,7 @@ function describeQueue(q: QueuePosition, now = Date.now()): string {
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
 /** A bar in eighths of a cell, so a partial event's few tenths of a percent visibly move it. */
-export function drawBar(percent: number, width = 20): string {
+function drawBar(percent: number, width = 20): string {
   const eighths = Math.round((Math.min(100, Math.max(0, percent)) / 100) * width * 8);
   const full = Math.floor(eighths / 8);
   const part = EIGHTHS[eighths % 8] ?? '';
