@@ -83,11 +83,13 @@ describe('follow() and partial events over the real SSE stream', () => {
     const { sdk, analysisId } = await queuedAnalysis();
     const all: FollowedProgress[] = [];
     const stagesOnly: FollowedProgress[] = [];
+    const told: string[] = [];
     const following = Promise.all([
       collect(sdk.follow(analysisId), all),
       collect(sdk.follow(analysisId, { partials: false }), stagesOnly),
+      sdk.waitForResult(analysisId, { partials: false, onProgress: (e) => told.push(e.kind) }),
     ]);
-    await waitUntil(() => all.length > 0 && stagesOnly.length > 0, 'both snapshots');
+    await waitUntil(() => all.length > 0 && stagesOnly.length > 0 && told.length > 0, 'three snapshots');
 
     const published = await publishAll([
       ...stepEvents(analysisId, 'contract', [null, 'contract identified: 1 agreement', null]),
@@ -114,6 +116,7 @@ describe('follow() and partial events over the real SSE stream', () => {
 
     expect(stagesOnly[0]?.event.kind).toBe('snapshot');
     expect(stagesOnly.slice(1)).toEqual(published.filter((p) => p.event.kind !== 'partial'));
+    expect(told).toEqual(['snapshot', 'progress', 'progress', 'completed']);
   });
 
   it('resumes from a partial event: no repeat, every stage event after it, partials only from after it', async () => {
