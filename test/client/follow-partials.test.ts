@@ -142,6 +142,18 @@ describe('follow() and partial events over the real SSE stream', () => {
     for (const p of resumed) expect(after).toContainEqual(p);
     expect(resumed.at(-1)?.event.kind).toBe('completed');
   });
+
+  it('a watcher resuming mid-step catches up with the latest partial only, then goes on live', async () => {
+    const { sdk, analysisId } = await queuedAnalysis();
+    const missed = await publishAll(stepEvents(analysisId, 'contract', [null, 'contract identified', null]));
+    const from = missed[0] as FollowedProgress; // the stage event: three partials missed since
+    const resumed: FollowedProgress[] = [];
+    const following = collect(sdk.follow(analysisId, { lastEventId: from.id }), resumed);
+    await waitUntil(() => resumed.length > 0, 'the catch-up');
+    const live = await publishAll([...stepEvents(analysisId, 'obligations', []), completed(analysisId)]);
+    await following;
+    expect(resumed).toEqual([missed.at(-1), ...live]);
+  });
 });
 
 describe('the revmemo bar with partial events', () => {
