@@ -13,6 +13,8 @@ export interface CompletionRequest {
   model: string;
   messages: ChatMessage[];
   response_format?: { type?: string; json_schema?: { name?: string; schema?: unknown } };
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean } | null;
 }
 
 export function isCompletionRequest(body: unknown): body is CompletionRequest {
@@ -38,12 +40,25 @@ export function answerContent(req: CompletionRequest, raw: string, mode: AnswerM
   return `This is a simulated reply from ${SIMULATED_MODEL_NAME}; your message had ${words} words.`;
 }
 
-export function completionResponse(req: CompletionRequest, raw: string, content: string) {
+/** Tokens counted as characters / 4, the usual rule of thumb for English. */
+export function usageFor(req: CompletionRequest, content: string) {
   const promptChars = req.messages.reduce((n, m) => n + messageText(m.content).length, 0);
   const promptTokens = Math.ceil(promptChars / 4);
   const completionTokens = Math.ceil(content.length / 4);
   return {
-    id: `chatcmpl-sim-${createHash('sha256').update(raw).digest('hex').slice(0, 24)}`,
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
+}
+
+export function completionId(raw: string): string {
+  return `chatcmpl-sim-${createHash('sha256').update(raw).digest('hex').slice(0, 24)}`;
+}
+
+export function completionResponse(req: CompletionRequest, raw: string, content: string) {
+  return {
+    id: completionId(raw),
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: SIMULATED_MODEL_NAME,
@@ -55,11 +70,7 @@ export function completionResponse(req: CompletionRequest, raw: string, content:
         finish_reason: 'stop',
       },
     ],
-    usage: {
-      prompt_tokens: promptTokens,
-      completion_tokens: completionTokens,
-      total_tokens: promptTokens + completionTokens,
-    },
+    usage: usageFor(req, content),
   };
 }
 

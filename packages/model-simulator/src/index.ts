@@ -9,3 +9,4 @@ export {
   type SimulatorOptions,
   startModelSimulator,
 } from './server';
+export type { StreamPacing } from './stream';

@@ -4,17 +4,31 @@ import type { AddressInfo } from 'node:net';
 import {
   type AnswerMode,
   answerContent,
+  type CompletionRequest,
   completionResponse,
   errorBody,
   isCompletionRequest,
   SIMULATED_MODEL_NAME,
 } from './completion';
+import { pause, type StreamPacing, type StreamPlan, streamAnswer } from './stream';
 
 /**
- * 'refusal' answers 200 with `message.refusal` set, as a safety-tuned model declining would;
- * 'drop' closes the connection without answering (a provider's load balancer cutting it).
+ * 'refusal' answers 200 with `message.refusal` set (`delta.refusal` when streamed), as a
+ * safety-tuned model declining would; 'drop' closes the connection without answering (a provider's
+ * load balancer cutting it); 'cut' sends about half the answer, then destroys the socket (a
+ * connection dropped mid-answer); 'stall' sends about half, then stays silent with the connection
+ * open (a provider that stops mid-answer).
  */
-export type FailureMode = '429' | '500' | 'timeout' | 'malformed' | '400' | 'refusal' | 'drop';
+export type FailureMode =
+  | '429'
+  | '500'
+  | 'timeout'
+  | 'malformed'
+  | '400'
+  | 'refusal'
+  | 'drop'
+  | 'cut'
+  | 'stall';
 const FAILURE_MODES: readonly FailureMode[] = [
   '429',
   '500',
@@ -23,6 +37,8 @@ const FAILURE_MODES: readonly FailureMode[] = [
   '400',
   'refusal',
   'drop',
+  'cut',
+  'stall',
 ];
 
 /**
@@ -40,8 +56,9 @@ export interface FailureRule {
   retryAfterMs?: number;
 }
 
-export interface SimulatorOptions {
+export interface SimulatorOptions extends Partial<StreamPacing> {
   port?: number;
+  /** Before the answer starts (a non-streamed answer arrives whole after it). */
   latencyMs?: number;
   /** 'random' answers any json_schema with a seeded random valid instance (for fuzzing consumers). */
   answers?: AnswerMode;
@@ -55,8 +72,13 @@ export interface RecordedCall {
   step: string | null;
   body: unknown;
   outcome: 'ok' | FailureMode | 'client-closed';
-  /** The message content sent back (null for error responses and timeouts). */
+  /**
+   * The message content sent back (null for error responses and timeouts); for 'cut' and 'stall',
+   * the part that was sent before the connection was cut or went quiet.
+   */
   content: string | null;
+  /** Whether the answer was streamed (the request asked for `stream: true`). */
+  streamed?: boolean;
   /**
    * When a 200 answer had been handed to the socket (epoch ms with sub-ms precision), so a benchmark
    * in the same process can time what a client does after the model answered (bench/worker-path.ts).
@@ -70,6 +92,7 @@ export interface ModelSimulator {
   close(): Promise<void>;
 }
 
+const REFUSAL = 'I cannot help with that request.';
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Recorded requests kept for /__sim/stats; enough for any test, bounded for long dev sessions. */
 const MAX_RECORDED = 200;
@@ -77,6 +100,9 @@ const MAX_RECORDED = 200;
 export async function startModelSimulator(options: SimulatorOptions = {}): Promise<ModelSimulator> {
   const initial = {
     latencyMs: options.latencyMs ?? 0,
+    // Streamed answers arrive at once unless asked otherwise: tests stay fast.
+    streamMs: options.streamMs ?? 0,
+    streamChunks: options.streamChunks ?? 0,
     answers: options.answers ?? 'rules',
     seed: options.seed ?? 'revmemo',
   };
@@ -104,7 +130,8 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
       return sendJson(res, 400, errorBody(400, "'model' and a non-empty 'messages' array are required."));
     const at = Date.now();
     const mode = failure ? takeFailure(failure, body) : null;
-    if (!(await wait(config.latencyMs, req))) {
+    const streamed = body.stream === true;
+    if (!(await pause(config.latencyMs, req))) {
       // The client hung up (or died) while the answer was being "generated": it still cost a request.
       record({ body, outcome: 'client-closed', content: null }, at);
       return;
@@ -130,15 +157,16 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
       }
       case 'malformed': {
         const content = '{"this is": not valid JSON';
-        record({ body, outcome: mode, content }, at);
+        record({ body, outcome: mode, content, streamed }, at);
+        if (streamed) return void (await stream({ text: content, as: 'content', end: 'complete' }));
         return sendJson(res, 200, completionResponse(body, raw, content));
       }
       case 'refusal': {
-        record({ body, outcome: mode, content: null }, at);
+        record({ body, outcome: mode, content: null, streamed }, at);
+        if (streamed) return void (await stream({ text: REFUSAL, as: 'refusal', end: 'complete' }));
         const response = completionResponse(body, raw, '');
         const choice = response.choices[0];
-        if (choice)
-          Object.assign(choice.message, { content: null, refusal: 'I cannot help with that request.' });
+        if (choice) Object.assign(choice.message, { content: null, refusal: REFUSAL });
         return sendJson(res, 200, response);
       }
       default: {
@@ -153,11 +181,24 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
             errorBody(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`),
           );
         }
-        const call = record({ body, outcome: 'ok', content }, at);
-        sendJson(res, 200, completionResponse(body, raw, content));
+        if (mode === 'cut' || mode === 'stall') {
+          const call = record({ body, outcome: mode, content: '', streamed }, at);
+          if (streamed) call.content = (await stream({ text: content, as: 'content', end: mode })).sent;
+          else call.content = sendHalf(req, res, completionResponse(body, raw, content), mode);
+          return;
+        }
+        const call = record({ body, outcome: 'ok', content, streamed }, at);
+        if (streamed) {
+          const { clientClosed } = await stream({ text: content, as: 'content', end: 'complete' });
+          if (clientClosed) Object.assign(call, { outcome: 'client-closed', content: null });
+        } else sendJson(res, 200, completionResponse(body, raw, content));
         call.answeredAt = performance.timeOrigin + performance.now();
         return;
       }
+    }
+
+    function stream(plan: StreamPlan) {
+      return streamAnswer(req, res, body as CompletionRequest, raw, plan, config);
     }
   }
 
@@ -191,7 +232,14 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
       return sendJson(res, 200, rule);
     }
     if (path === '/__sim/config' && method === 'POST') {
-      if (input.latencyMs !== undefined) config.latencyMs = Math.max(0, Number(input.latencyMs) || 0);
+      const problems = ['latencyMs', 'streamMs', 'streamChunks'].filter(
+        (key) => input[key] !== undefined && !(Number.isInteger(input[key]) && (input[key] as number) >= 0),
+      );
+      if (problems.length > 0)
+        return sendJson(res, 400, { error: `${problems.join(', ')} must be non-negative integers` });
+      if (input.latencyMs !== undefined) config.latencyMs = input.latencyMs as number;
+      if (input.streamMs !== undefined) config.streamMs = input.streamMs as number;
+      if (input.streamChunks !== undefined) config.streamChunks = input.streamChunks as number;
       if (input.answers === 'rules' || input.answers === 'random') config.answers = input.answers;
       if (typeof input.seed === 'string') config.seed = input.seed;
       return sendJson(res, 200, config);
@@ -263,22 +311,6 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** Resolves false if the client hung up while waiting, so nothing is written to a dead socket. */
-function wait(ms: number, req: IncomingMessage): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      req.socket.off('close', onClose);
-      resolve(true);
-    }, ms);
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    req.socket.once('close', onClose);
-  });
-}
-
 function sendJson(
   res: ServerResponse,
   status: number,
@@ -292,6 +324,19 @@ function sendJson(
     ...headers,
   });
   res.end(json);
+}
+
+/**
+ * A non-streamed answer cut short: the headers promise the whole body, half of it is sent, then the
+ * socket is destroyed ('cut') or left open and silent ('stall'). Returns the part sent.
+ */
+function sendHalf(req: IncomingMessage, res: ServerResponse, body: unknown, mode: 'cut' | 'stall'): string {
+  const json = JSON.stringify(body);
+  const half = json.slice(0, Math.ceil(json.length / 2));
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.write(half);
+  if (mode === 'cut') req.socket.destroy();
+  return half;
 }
 
 function schemaName(body: unknown): string | null {
