@@ -54,6 +54,28 @@ export function toAnalysisError(err: unknown, signal?: AbortSignal): Error {
   return new PermanentAnalysisError(code, message, { cause: err, detail });
 }
 
+/**
+ * An error while reading a streamed answer, after the provider accepted the request with a 200: the
+ * connection dropped (undici's "terminated"), the stream broke, or the provider sent an error event
+ * mid-answer. The request itself was fine, so trying it again can succeed: transient, unless the
+ * call was aborted. The partial answer is thrown away (docs/durable-steps.md).
+ */
+export function toStreamError(err: unknown, signal?: AbortSignal): Error {
+  if (
+    err instanceof TransientModelError ||
+    err instanceof PermanentAnalysisError ||
+    err instanceof AnalysisAbortedError
+  ) {
+    return err;
+  }
+  if (err instanceof APIUserAbortError || signal?.aborted) return new AnalysisAbortedError({ cause: err });
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  const detail = `${err instanceof Error ? err.message : String(err)}${cause}`;
+  return new TransientModelError(`model answer broke off mid-stream: ${detail}`, statusOf(err), {
+    cause: err,
+  });
+}
+
 function permanentFor(status: number | undefined): [PermanentErrorCode, string] {
   switch (status) {
     case 400:

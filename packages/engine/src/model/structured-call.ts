@@ -1,10 +1,12 @@
 import type OpenAI from 'openai';
-import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { Stream } from 'openai/streaming';
 import { z } from 'zod';
-import { PermanentAnalysisError, TransientModelError } from '../errors';
+import { AnalysisAbortedError, PermanentAnalysisError, TransientModelError } from '../errors';
 import type { JsonSchema } from '../steps/strict-schema';
 import { estimateRequestTokens, type ModelBudget, waitForBudget } from './budget';
-import { retryAfterOf, toAnalysisError } from './classify';
+import { retryAfterOf, toAnalysisError, toStreamError } from './classify';
 
 export interface StructuredRequest<T> {
   client: OpenAI;
@@ -22,6 +24,12 @@ export interface StructuredRequest<T> {
   waitSignal?: AbortSignal | undefined;
   /** Told once when a request has to wait a noticeable time for budget. */
   onBudgetWait?: ((until: Date) => Promise<void>) | undefined;
+  /**
+   * Told per chunk as the answer streams in: the characters received in this request and the text
+   * so far (a prefix of a JSON document). A repair request starts again from 0. Synchronous and
+   * called often: keep it O(1), parse `textSoFar` only when someone looks.
+   */
+  onChunk?: ((receivedChars: number, textSoFar: string) => void) | undefined;
 }
 
 export interface CallUsage {
@@ -74,15 +82,16 @@ async function complete<T>(
   messages: ChatCompletionMessageParam[],
   usage: CallUsage[],
 ): Promise<string> {
-  let response: ChatCompletion;
   const reservation = req.budget
     ? await waitForBudget(req.budget, estimateRequestTokens(messages), {
         signal: req.waitSignal ?? req.signal,
         onWait: req.onBudgetWait,
       })
     : undefined;
+  const started = Date.now();
+  let stream: Stream<ChatCompletionChunk>;
   try {
-    response = await req.client.chat.completions.create(
+    stream = await req.client.chat.completions.create(
       {
         model: req.model,
         messages,
@@ -92,6 +101,9 @@ async function complete<T>(
           type: 'json_schema',
           json_schema: { name: req.name, strict: true, schema: req.jsonSchema },
         },
+        // Streamed so the step can show progress while the model writes; only the complete answer is used.
+        stream: true,
+        stream_options: { include_usage: true },
       },
       { signal: req.signal ?? null },
     );
@@ -102,39 +114,108 @@ async function complete<T>(
       await req.budget.rateLimited(retryAfterOf(err)).catch(() => undefined);
     throw failure;
   }
+  // The SDK's timeout stops at the response headers; the rest of the answer gets what is left of it.
+  const answer = await readAnswer(stream, req, req.client.timeout - (Date.now() - started));
   const answered: CallUsage = {
-    model: response.model || req.model,
-    promptTokens: response.usage?.prompt_tokens ?? 0,
-    completionTokens: response.usage?.completion_tokens ?? 0,
+    model: answer.model || req.model,
+    promptTokens: answer.usage?.prompt_tokens ?? 0,
+    completionTokens: answer.usage?.completion_tokens ?? 0,
   };
   // Not awaited: the correction is one more command on the budget's connection, queued ahead of
   // any later reservation; the answer need not wait for it. On failure the estimate stands (an
   // upper bound in most cases).
-  if (req.budget && reservation && response.usage)
+  if (req.budget && reservation && answer.usage)
     req.budget.settle(reservation, answered.promptTokens + answered.completionTokens).catch(() => undefined);
   usage.push(answered);
   req.onAnswer?.(answered);
-  const choice = response.choices[0];
-  if (!choice)
-    throw new PermanentAnalysisError('model_error', 'The AI model returned no answer.', { detail: req.name });
-  if (choice.message.refusal) {
+  if (answer.refusal) {
     throw new PermanentAnalysisError('refusal', 'The AI model declined to analyse this contract.', {
-      detail: choice.message.refusal.slice(0, 500),
+      detail: answer.refusal.slice(0, 500),
     });
   }
-  if (choice.finish_reason === 'content_filter') {
+  if (answer.finishReason === 'content_filter') {
     throw new PermanentAnalysisError(
       'content_filter',
       "The AI model's content filter stopped the analysis of this contract.",
     );
   }
-  if (choice.finish_reason === 'length') {
+  if (answer.finishReason === 'length') {
     throw new PermanentAnalysisError(
       'output_too_long',
       'The AI model ran out of output space while analysing this contract.',
     );
   }
-  return choice.message.content ?? '';
+  return answer.content;
+}
+
+interface StreamedAnswer {
+  model: string;
+  content: string;
+  refusal: string;
+  finishReason: string;
+  usage: CompletionUsage | undefined;
+}
+
+/**
+ * Reads a streamed answer to its end. Only a complete answer comes back: a stream that breaks off,
+ * ends without a finish_reason, or outlasts `timeoutMs` is a TransientModelError, and its partial
+ * text is dropped (docs/durable-steps.md).
+ */
+async function readAnswer<T>(
+  stream: Stream<ChatCompletionChunk>,
+  req: StructuredRequest<T>,
+  timeoutMs: number,
+): Promise<StreamedAnswer> {
+  const answer: StreamedAnswer = { model: '', content: '', refusal: '', finishReason: '', usage: undefined };
+  let timedOut = false;
+  // Aborting the SDK's controller ends the iteration quietly; the flag tells a timeout from the end.
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      stream.controller.abort();
+    },
+    Math.max(0, timeoutMs),
+  );
+  const chunks = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<ChatCompletionChunk>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        throw toStreamError(err, req.signal);
+      }
+      if (next.done) break;
+      const chunk = next.value;
+      answer.model ||= chunk.model;
+      if (chunk.usage) answer.usage = chunk.usage;
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      if (choice.delta.refusal) answer.refusal += choice.delta.refusal;
+      if (choice.finish_reason) answer.finishReason = choice.finish_reason;
+      if (choice.delta.content) {
+        // A V8 string append is amortized O(1); nothing here looks at the text itself.
+        answer.content += choice.delta.content;
+        req.onChunk?.(answer.content.length, answer.content);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    // Stops the download when we leave early (an onChunk that threw); a no-op after the end.
+    stream.controller.abort();
+  }
+  if (req.signal?.aborted) throw new AnalysisAbortedError({ cause: req.signal.reason });
+  if (timedOut)
+    throw new TransientModelError(
+      `model request timed out mid-answer after ${answer.content.length} characters`,
+      undefined,
+    );
+  if (!answer.finishReason)
+    throw new TransientModelError(
+      `model answer ended without finishing, after ${answer.content.length} characters`,
+      undefined,
+    );
+  return answer;
 }
 
 type Check<T> = { ok: true; data: T } | { ok: false; error: string };
