@@ -14,10 +14,12 @@ import { type CallUsage, callStructured } from './model/structured-call';
 import { prepareDocuments, type Section } from './preparation/sections';
 import { checkTokenBudget } from './preparation/tokens';
 import { checkEvidence, type Source } from './steps/evidence';
+import { describePartial, expectedAnswerChars, partialShare } from './steps/findings';
 import { buildStepMessages, newBoundary, PROMPT_VERSION, renderContractBlock } from './steps/prompts';
 import {
   type AnalysisSteps,
   endsAtStep1,
+  type ObligationsStep,
   STEPS,
   type StepDefinition,
   type StepKey,
@@ -216,6 +218,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       await input.onModelCall?.({ step: step.key, outcome, usage });
     };
     const pending: Promise<void>[] = [];
+    const onChunk = partialReporter(step.key, step.stage, results.obligations, input.onPartial);
     const { data } = await withStepRetry(
       policy,
       () =>
@@ -236,6 +239,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
             answered.push(usage);
             pending.push(report('ok', usage));
           },
+          onChunk,
         }),
       {
         signal: waitSignal,
@@ -326,6 +330,24 @@ export function creditsToCharge(quotedCredits: number, result: Pick<PipelineResu
   return result.structured.endedAtStep1
     ? Math.max(1, Math.ceil(quotedCredits / STEPS.length))
     : quotedCredits;
+}
+
+/** Turns a request's streamed chunks into StepPartial reports; the finding is parsed only when read. */
+function partialReporter(
+  key: StepKey,
+  stage: PipelineStage,
+  obligations: ObligationsStep | undefined,
+  onPartial: PipelineInput['onPartial'],
+): ((receivedChars: number, textSoFar: string) => void) | undefined {
+  if (!onPartial) return undefined;
+  const known = obligations?.performanceObligations.length ?? 0;
+  const expected = expectedAnswerChars(key, known);
+  return (receivedChars, textSoFar) =>
+    onPartial({
+      stage,
+      share: partialShare(receivedChars, expected),
+      finding: () => describePartial(key, textSoFar, known),
+    });
 }
 
 function sumUsage(calls: CallUsage[], fallbackModel: string): CallUsage {
