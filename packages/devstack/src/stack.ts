@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SIMULATED_MODEL } from '@revmemo/config';
 import { startModelSimulator } from '@revmemo/model-simulator';
+import { DevstackError } from './errors';
 import { startPostgres } from './postgres';
 import { startRedis } from './redis';
 
@@ -40,6 +41,8 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
   const summary: string[] = [];
   const stops: Array<() => Promise<void>> = [];
   let postgresAdminUrl: string | undefined;
+  // Checked before anything starts: a typo should not cost a PostgreSQL start and stop.
+  const pace = opts.env.OPENAI_API_KEY ? null : simulatedStepPace(opts.env.SIMULATED_MODEL_STEP_SECONDS);
   /** Stops everything it started, newest first; then throws if any of them failed to stop. */
   const stop = async () => {
     const failures: unknown[] = [];
@@ -73,14 +76,15 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
       summary.push(`Redis       redis-server, ${redis.url}`);
     } else summary.push('Redis       from REDIS_URL');
 
-    if (!opts.env.OPENAI_API_KEY) {
-      const sim = await startModelSimulator({ latencyMs: 400 });
+    if (pace) {
+      const sim = await startModelSimulator(pace);
       stops.push(sim.close);
       env.OPENAI_API_KEY = 'simulated';
       env.OPENAI_BASE_URL = sim.url;
       env.OPENAI_MODEL = SIMULATED_MODEL;
       summary.push(
         `Model       SIMULATED (no OPENAI_API_KEY): memos are produced by rules, not by an AI model`,
+        `            each step streams its answer over ${(pace.latencyMs + pace.streamMs) / 1000} s (SIMULATED_MODEL_STEP_SECONDS)`,
       );
     } else
       summary.push(
@@ -93,6 +97,27 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
     throw err;
   }
   return { env, summary, postgresAdminUrl, stop };
+}
+
+/** Seconds one simulated step takes under `pnpm dev` unless SIMULATED_MODEL_STEP_SECONDS says otherwise. */
+const DEFAULT_STEP_SECONDS = 4;
+/** Of those, the wait before the first token (a provider's time to first token). */
+const FIRST_TOKEN_MS = 400;
+
+/**
+ * The simulated model's pace: slow enough that the live bar, the findings and the draft memo can
+ * be watched (and the tab closed and reopened) during an analysis; 0 answers at once.
+ */
+function simulatedStepPace(raw: string | undefined): { latencyMs: number; streamMs: number } {
+  const seconds = raw === undefined || raw.trim() === '' ? DEFAULT_STEP_SECONDS : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600)
+    throw new DevstackError(
+      `SIMULATED_MODEL_STEP_SECONDS must be a number of seconds from 0 to 600, not "${raw}"`,
+      'unset it for the default of 4, or 0 for instant answers',
+    );
+  const totalMs = Math.round(seconds * 1000);
+  const latencyMs = Math.min(FIRST_TOKEN_MS, totalMs);
+  return { latencyMs, streamMs: totalMs - latencyMs };
 }
 
 /** A development-only session secret, kept in the data dir so sessions survive restarts. */
