@@ -10,7 +10,7 @@ import {
   isCompletionRequest,
   SIMULATED_MODEL_NAME,
 } from './completion';
-import { pause, type StreamPacing, type StreamPlan, streamAnswer } from './stream';
+import { cutAfterFlush, pause, type StreamPacing, type StreamPlan, streamAnswer } from './stream';
 
 /**
  * 'refusal' answers 200 with `message.refusal` set (`delta.refusal` when streamed), as a
@@ -184,7 +184,7 @@ export async function startModelSimulator(options: SimulatorOptions = {}): Promi
         if (mode === 'cut' || mode === 'stall') {
           const call = record({ body, outcome: mode, content: '', streamed }, at);
           if (streamed) call.content = (await stream({ text: content, as: 'content', end: mode })).sent;
-          else call.content = sendHalf(req, res, completionResponse(body, raw, content), mode);
+          else call.content = await sendHalf(req, res, completionResponse(body, raw, content), mode);
           return;
         }
         const call = record({ body, outcome: 'ok', content, streamed }, at);
@@ -330,12 +330,17 @@ function sendJson(
  * A non-streamed answer cut short: the headers promise the whole body, half of it is sent, then the
  * socket is destroyed ('cut') or left open and silent ('stall'). Returns the part sent.
  */
-function sendHalf(req: IncomingMessage, res: ServerResponse, body: unknown, mode: 'cut' | 'stall'): string {
+async function sendHalf(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+  mode: 'cut' | 'stall',
+): Promise<string> {
   const json = JSON.stringify(body);
   const half = json.slice(0, Math.ceil(json.length / 2));
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
   res.write(half);
-  if (mode === 'cut') req.socket.destroy();
+  if (mode === 'cut') await cutAfterFlush(req, res);
   return half;
 }
 

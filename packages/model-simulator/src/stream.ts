@@ -98,7 +98,7 @@ export async function streamAnswer(
     sent += piece;
   }
   if (plan.end === 'cut') {
-    req.socket.destroy();
+    await cutAfterFlush(req, res);
     return { sent, clientClosed: false };
   }
   // 'stall': the connection stays open and silent until the client gives up (or the simulator closes).
@@ -107,6 +107,19 @@ export async function streamAnswer(
   if (includeUsage) res.write(event([], usageFor(body, plan.text)));
   res.end('data: [DONE]\n\n');
   return { sent, clientClosed: false };
+}
+
+/**
+ * Destroys the connection once what was written has left the process, so the client really gets
+ * the first half before the connection drops (destroying at once would discard the buffered half).
+ */
+export function cutAfterFlush(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    res.write('', () => {
+      req.socket.destroy();
+      resolve();
+    });
+  });
 }
 
 /** Resolves false if the client hung up during the pause, so nothing is written to a dead socket. */
