@@ -14,7 +14,7 @@ import type { StepKey } from './schemas';
  */
 const EXPECTED_CHARS: Record<StepKey, { base: number; perObligation: number }> = {
   contract: { base: 4_000, perObligation: 0 },
-  obligations: { base: 4_500, perObligation: 0 },
+  obligations: { base: 5_500, perObligation: 0 },
   price: { base: 3_500, perObligation: 0 },
   allocation: { base: 750, perObligation: 350 },
   recognition: { base: 300, perObligation: 600 },
