@@ -41,6 +41,7 @@ export type { ModelBudget } from './model/budget';
 export { classifyModelError, type ModelErrorClass, retryAfterOf, toAnalysisError } from './model/classify';
 export { createModelClient, type ModelClientOptions } from './model/client';
 export { estimateCostUsd } from './model/cost';
+export { isCutOff, parsePartialJson } from './model/partial-json';
 export { DEFAULT_STEP_RETRY, type StepRetryPolicy, withStepRetry } from './model/retry';
 export type { CallUsage } from './model/structured-call';
 export {
@@ -66,6 +67,7 @@ export {
 export { checkTokenBudget, countTokens } from './preparation/tokens';
 export { billableWords, type PricingRules, priceForText, priceForWords, TOKENS_PER_WORD } from './pricing';
 export { quoteFound, type Source } from './steps/evidence';
+export { describePartial } from './steps/findings';
 export { PROMPT_VERSION, SYSTEM_PROMPT } from './steps/prompts';
 export {
   type AllocationStep,

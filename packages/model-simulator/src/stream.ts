@@ -14,7 +14,7 @@ export interface StreamPacing {
  * destroys the socket (a connection dropped mid-answer); 'stall' sends about half and then goes
  * quiet with the connection open (a provider that stops mid-answer).
  */
-export type StreamEnd = 'complete' | 'cut' | 'stall';
+type StreamEnd = 'complete' | 'cut' | 'stall';
 
 export interface StreamPlan {
   text: string;
@@ -32,7 +32,7 @@ export interface StreamOutcome {
 const CHARS_PER_TOKEN = 4;
 
 /** `text` in `count` pieces of near-equal length (fewer when the text is shorter than `count`). */
-export function splitPieces(text: string, count: number): string[] {
+function splitPieces(text: string, count: number): string[] {
   const n = Math.max(1, Math.min(count, text.length));
   const pieces: string[] = [];
   for (let i = 0; i < n; i++)
@@ -40,7 +40,7 @@ export function splitPieces(text: string, count: number): string[] {
   return pieces;
 }
 
-export function chunkCount(text: string, pacing: StreamPacing): number {
+function chunkCount(text: string, pacing: StreamPacing): number {
   return pacing.streamChunks > 0 ? pacing.streamChunks : Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 

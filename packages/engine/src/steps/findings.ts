@@ -21,7 +21,7 @@ const EXPECTED_CHARS: Record<StepKey, { base: number; perObligation: number }> =
 };
 
 /** Below 1 until the validated answer is in: "almost done" is the most a partial answer can say. */
-export const MAX_PARTIAL_SHARE = 0.97;
+const MAX_PARTIAL_SHARE = 0.97;
 
 export function expectedAnswerChars(key: StepKey, obligations: number): number {
   const { base, perObligation } = EXPECTED_CHARS[key];
