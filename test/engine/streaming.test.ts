@@ -47,15 +47,6 @@ function recorder() {
   };
 }
 
-async function setConfig(config: Record<string, unknown>) {
-  const res = await fetch(`${h.sim.url.replace(/\/v1$/, '')}/__sim/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(config),
-  });
-  expect(res.status).toBe(200);
-}
-
 describe('streamed steps', () => {
   it('validate into exactly the answers the model streamed, which are the answers it gives unstreamed', async () => {
     const result = await h.run(contract);
@@ -182,7 +173,7 @@ describe('streamed steps', () => {
   });
 
   it('an abort while the answer streams stops the analysis (not retried)', async () => {
-    await setConfig({ streamMs: 5_000, streamChunks: 200 });
+    await control.configure({ streamMs: 5_000, streamChunks: 200 });
     const controller = new AbortController();
     const err = await h
       .run(contract, {
@@ -215,7 +206,7 @@ describe('streamed steps', () => {
   });
 
   it('paced streams (streamChunks, streamMs) give the same answers, in as many reports as chunks', async () => {
-    await setConfig({ streamChunks: 7, streamMs: 70 });
+    await control.configure({ streamChunks: 7, streamMs: 70 });
     const { seen, onPartial } = recorder();
     const result = await h.run(contract, { onPartial });
     expect(result.structured.steps).toEqual(baseline.structured.steps);

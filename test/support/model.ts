@@ -1,9 +1,9 @@
-import type { FailureMode, FailureRule, RecordedCall } from '@revmemo/model-simulator';
+import type { FailureMode, FailureRule, RecordedCall, StreamPacing } from '@revmemo/model-simulator';
 
 export interface SimulatorStats {
   calls: number;
   failure: { mode: FailureMode; remaining: number } | null;
-  config: { latencyMs: number; answers: 'rules' | 'random'; seed: string };
+  config: { latencyMs: number; answers: 'rules' | 'random'; seed: string } & StreamPacing;
   requests: RecordedCall[];
 }
 
@@ -28,8 +28,10 @@ export function simulatorControl(modelUrl: string) {
      */
     fail: (mode: FailureMode, count: number, rule: Omit<FailureRule, 'mode' | 'count'> = {}) =>
       post('/__sim/failures', { mode, count, ...rule }),
-    configure: (config: { latencyMs?: number; answers?: 'rules' | 'random'; seed?: string }) =>
-      post('/__sim/config', config),
+    /** `streamMs` / `streamChunks` pace streamed answers (StreamPacing); tests leave them at 0 = at once. */
+    configure: (
+      config: { latencyMs?: number; answers?: 'rules' | 'random'; seed?: string } & Partial<StreamPacing>,
+    ) => post('/__sim/config', config),
     /** Every model call from now on takes this long (a slow provider). */
     setLatency: (latencyMs: number) => post('/__sim/config', { latencyMs }),
     reset: () => post('/__sim/reset', {}),
