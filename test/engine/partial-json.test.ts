@@ -133,12 +133,28 @@ describe('describePartial', () => {
       null,
       'allocating the price to 2 obligations',
       'allocated to 1 of 2 obligations so far',
-      'allocated to both obligations so far',
+      'allocated to both obligations',
       'price allocated to both obligations',
     ]);
     const recognition = story('recognition');
     expect(recognition).toContain('timing decided for 1 of 2 obligations so far');
     expect(recognition.at(-1)).toBe('timing decided for both obligations');
+  });
+
+  it('counts against step 2’s obligations: one, or none', () => {
+    const row =
+      '{"evidence": [], "performanceObligationId": "PO1", "sspBasis": "residual", "rationale": "r", "standaloneSellingPrice": null, "allocatedAmount": 10}';
+    expect(describePartial('allocation', '{"allocations": [', 1)).toBe(
+      'allocating the price to 1 obligation',
+    );
+    expect(describePartial('allocation', `{"allocations": [${row}`, 1)).toBe(
+      'allocated to the one obligation',
+    );
+    expect(describePartial('allocation', `{"allocations": [${row}]`, 1)).toBe(
+      'price allocated to the one obligation',
+    );
+    expect(describePartial('allocation', '{"allocations": [', 0)).toBeNull();
+    expect(describePartial('recognition', '{"recognition": [', 0)).toBeNull();
   });
 
   it('reads any text without throwing', () => {

@@ -99,10 +99,10 @@ const DESCRIBE: Record<StepKey, (a: Answer, obligations: number) => string | nul
   allocation: (a, obligations) => {
     if (!Array.isArray(a.allocations)) return null;
     const rows = items(a.allocations).filter((r) => !isCutOff(r) || 'allocatedAmount' in r).length;
+    if (rows === 0 && obligations <= 0) return null;
     if (!isCutOff(a.allocations)) return `price allocated to ${ofObligations(rows, obligations)}`;
-    if (rows === 0)
-      return obligations > 0 ? `allocating the price to ${count(obligations, 'obligation')}` : null;
-    return `allocated to ${ofObligations(rows, obligations)} so far`;
+    if (rows === 0) return `allocating the price to ${count(obligations, 'obligation')}`;
+    return `allocated to ${ofObligations(rows, obligations)}${rows < obligations ? ' so far' : ''}`;
   },
   recognition: (a, obligations) => {
     if (!Array.isArray(a.recognition)) return null;
@@ -136,7 +136,8 @@ function sumAmounts(rows: unknown[], field: string): number {
 
 function ofObligations(rows: number, obligations: number): string {
   if (obligations <= 0) return count(rows, 'obligation');
-  if (rows < obligations || obligations === 1) return `${rows} of ${count(obligations, 'obligation')}`;
+  if (rows < obligations) return `${rows} of ${count(obligations, 'obligation')}`;
+  if (obligations === 1) return 'the one obligation';
   return obligations === 2 ? 'both obligations' : `all ${obligations} obligations`;
 }
 
