@@ -141,6 +141,16 @@ describe('describePartial', () => {
     expect(recognition.at(-1)).toBe('timing decided for both obligations');
   });
 
+  it('names at most three parties, and only once each name is written in full', () => {
+    const party = (name: string) => `{"evidence": [], "name": "${name}", "role": "other"}`;
+    expect(describePartial('contract', `{"parties": [{"evidence": [], "name": "Acme Hold`)).toBeNull();
+    expect(describePartial('contract', `{"parties": [${party('A')}, ${party('B')}, ${party('C')}`)).toBe(
+      'Parties: A, B and C',
+    );
+    const four = ['A', 'B', 'C', 'D'].map(party).join(', ');
+    expect(describePartial('contract', `{"parties": [${four}]`)).toBe('Parties: A, B and 2 others');
+  });
+
   it('counts against step 2’s obligations: one, or none', () => {
     const row =
       '{"evidence": [], "performanceObligationId": "PO1", "sspBasis": "residual", "rationale": "r", "standaloneSellingPrice": null, "allocatedAmount": 10}';
