@@ -148,6 +148,24 @@ describe('streamed steps', () => {
     expect(shares[restart]).toBeLessThan(0.05);
   });
 
+  it('a repair request streams too: its share starts again, and the result is the repaired answer', async () => {
+    await control.fail('malformed', 1, { step: 'step3' });
+    const { seen, onPartial } = recorder();
+    const result = await h.run(contract, { onPartial });
+    expect(result.structured.steps).toEqual(baseline.structured.steps);
+    const price = seen.filter((s) => s.stage === 'price');
+    // The malformed answer shows nothing; the repaired one tells the price.
+    const restart = price.findIndex((s, i) => i > 0 && s.share < (price[i - 1]?.share ?? 0));
+    expect(restart).toBeGreaterThan(0);
+    expect(price.slice(0, restart).every((s) => s.finding === null)).toBe(true);
+    expect(price.at(-1)?.finding).toBe('transaction price: USD 390,000');
+    const { requests } = await h.stats();
+    expect(requests.filter((r) => r.step?.includes('step3')).map((r) => r.outcome)).toEqual([
+      'malformed',
+      'ok',
+    ]);
+  });
+
   it('a cut stream is a transient failure (the job-level retry takes over once the step gives up)', async () => {
     await control.fail('cut', 1);
     const err = await h.run(contract, { retry: ONE_TRY }).then(
