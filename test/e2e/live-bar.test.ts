@@ -126,6 +126,35 @@ describe('the bar within a step', () => {
     expect(await page.getByTestId('progress-finding').count()).toBe(0);
   }, 240_000);
 
+  it('resumes mid-step after a reload where the bar stood, never behind it, missing no stage', async () => {
+    await paceAnswers(2_500);
+    const [contract] = await fixtureFiles({ 'msa.txt': SMALL_CONTRACT });
+    await page.goto(`${stack.url}/`);
+    await quoteFiles(page, [contract as string]);
+    await page.getByTestId('confirm').click();
+    await analysisIdFromUrl(page);
+    // Inside step 2, past its start: the position came from partial events.
+    const within = `.progress-panel[data-stage=obligations] [role=progressbar]:not([aria-valuenow="${stageInfo('obligations').percent}"])`;
+    await page.locator(within).waitFor({ timeout: 60_000 });
+    const before = await page.evaluate(() => (globalThis as unknown as { __samples: Sample[] }).__samples);
+    const stoodAt = (before.at(-1) as Sample).width;
+
+    await page.reload();
+    await page.getByTestId('memo').waitFor({ timeout: 120_000 });
+    const after = await page.evaluate(() => (globalThis as unknown as { __samples: Sample[] }).__samples);
+    const widths = after.map((s) => s.width);
+    expect(widths[0], 'the reloaded page starts where the bar stood').toBeGreaterThanOrEqual(stoodAt);
+    expect(widths).toEqual([...widths].sort((a, b) => a - b));
+    // The page's stage log goes on from where it stood before the reload, with no stage skipped.
+    const log = (await page.locator('.analysis').getAttribute('data-stage-log'))?.split(',') ?? [];
+    const all: string[] = ['queued', ...PIPELINE_STAGES, 'done'];
+    const first = all.indexOf(log[0] ?? '');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThanOrEqual(all.indexOf('obligations'));
+    expect(log).toEqual(all.slice(first));
+    expect(await page.getByTestId('memo').isVisible()).toBe(true);
+  }, 240_000);
+
   it('slides the fill between updates, and not for a reader who asked for reduced motion', async () => {
     const [contract] = await fixtureFiles({ 'msa.txt': SMALL_CONTRACT });
     await page.goto(`${stack.url}/`);
