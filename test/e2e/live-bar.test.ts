@@ -2,6 +2,7 @@ import { PIPELINE_STAGES, type StageId, stageInfo } from '@revmemo/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_CONTRACT } from '../support/contracts';
+import { type AppProcess, startWorker } from '../support/processes';
 import { startProductStack } from '../support/stack';
 import {
   analysisIdFromUrl,
@@ -12,6 +13,7 @@ import {
   screenshot,
   signUpInBrowser,
 } from './browser';
+import type { PageGlobals } from './watch';
 
 /**
  * The bar within a step (issue 17; docs/progress-transport.md, "Progress within a step"): while
@@ -63,7 +65,11 @@ async function paceAnswers(streamMs: number) {
 }
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startProductStack(), launchBrowser()]);
+  [stack, browser] = await Promise.all([
+    // A killed worker's job is taken over within seconds (the take-over test below).
+    startProductStack({ extraEnv: { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000' } }),
+    launchBrowser(),
+  ]);
   context = await newContext(browser);
   await context.addInitScript({ content: SAMPLER });
   page = await context.newPage();
@@ -153,6 +159,48 @@ describe('the bar within a step', () => {
     expect(first).toBeLessThanOrEqual(all.indexOf('obligations'));
     expect(log).toEqual(all.slice(first));
     expect(await page.getByTestId('memo').isVisible()).toBe(true);
+  }, 240_000);
+
+  it('says a new worker took over, and keeps saying it while the bar goes on within the stage', async () => {
+    await paceAnswers(2_500);
+    const [contract] = await fixtureFiles({ 'msa.txt': SMALL_CONTRACT });
+    await page.goto(`${stack.url}/`);
+    await quoteFiles(page, [contract as string]);
+    await page.getByTestId('confirm').click();
+    await analysisIdFromUrl(page);
+    const within = `.progress-panel[data-stage=obligations] [role=progressbar]:not([aria-valuenow="${stageInfo('obligations').percent}"])`;
+    await page.locator(within).waitFor({ timeout: 60_000 });
+
+    // The worker dies mid-answer; another takes the job over and redoes step 2 from its start.
+    const dead = stack.workers[0] as AppProcess;
+    dead.kill('SIGKILL');
+    await dead.exited;
+    stack.workers[0] = await startWorker(stack.env);
+    const notice = page.locator('[data-testid=progress-notice].notice-resumed');
+    await notice.waitFor({ timeout: 60_000 });
+    const bar = page.locator('.progress-panel [role=progressbar]');
+    const [stage, from] = [
+      await page.locator('.progress-panel').getAttribute('data-stage'),
+      Number(await bar.getAttribute('aria-valuenow')),
+    ];
+    // Partial events of the new run move the bar on; the notice stays until the next stage.
+    await page.waitForFunction(
+      ({ stage, from }) => {
+        const d = (globalThis as unknown as PageGlobals).document;
+        const panel = d.querySelector('.progress-panel');
+        const now = Number(
+          d.querySelector('.progress-panel [role=progressbar]')?.getAttribute('aria-valuenow'),
+        );
+        return (
+          panel?.getAttribute('data-stage') === stage &&
+          now > from &&
+          d.querySelector('[data-testid=progress-notice].notice-resumed') !== null
+        );
+      },
+      { stage, from },
+      { timeout: 60_000 },
+    );
+    await page.getByTestId('memo').waitFor({ timeout: 120_000 });
   }, 240_000);
 
   it('slides the fill between updates, and not for a reader who asked for reduced motion', async () => {

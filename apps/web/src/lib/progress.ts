@@ -92,7 +92,7 @@ export function useAnalysisProgress(
       const stages = current?.stages ? [...current.stages] : [];
       const newStage = stages[stages.length - 1] !== received.stage;
       if (newStage) stages.push(received.stage);
-      const event = heldForward(current?.event, received);
+      const event = withResumedNotice(current?.event, heldForward(current?.event, received));
       const finding = findingAfter(newStage ? null : (current?.finding ?? null), event);
       current = { id: id ?? current?.id ?? null, event, stages, finding };
       writeStored(analysisId, current);
@@ -201,6 +201,18 @@ function heldForward(previous: ProgressEvent | undefined, event: ProgressEvent):
   if (!previous || previous.analysisId !== event.analysisId || event.percent >= previous.percent)
     return event;
   return { ...event, percent: previous.percent };
+}
+
+/**
+ * "Resumed at …" stays up through the stage's partial events (they follow it within a second and
+ * carry no notice); a retry or capacity wait is over once partials flow again, so those go.
+ */
+function withResumedNotice(previous: ProgressEvent | undefined, event: ProgressEvent): ProgressEvent {
+  const notice = previous?.notice;
+  if (event.kind !== 'partial' || event.notice || notice?.type !== 'resumed') return event;
+  return previous?.stage === event.stage && previous.analysisId === event.analysisId
+    ? { ...event, notice }
+    : event;
 }
 
 /**
