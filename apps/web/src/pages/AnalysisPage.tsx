@@ -1,6 +1,6 @@
 import { isTerminal } from '@revmemo/contracts';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ProgressPanel, useElapsed } from '../components/ProgressPanel';
 import { StatusBadge } from '../components/StatusBadge';
 import { userErrorFrom } from '../lib/errors';
@@ -33,7 +33,11 @@ export function AnalysisPage({ analysisId }: { analysisId: string }) {
     ...trpc.analysis.draft.queryOptions({ analysisId }),
     enabled: !!data && !finishedInDb && liveStage !== null && liveStage !== 'queued',
   });
+  const draftStage = useRef(liveStage);
   useEffect(() => {
+    // The first fetch is the query's own; after it, one per stage change.
+    if (draftStage.current === liveStage) return;
+    draftStage.current = liveStage;
     if (liveStage && liveStage !== 'queued')
       void queryClient.invalidateQueries({ queryKey: trpc.analysis.draft.queryKey({ analysisId }) });
   }, [liveStage, analysisId]);
