@@ -29,6 +29,7 @@ export {
   TooManyWordsError,
   TransientModelError,
 } from './errors';
+export { DRAFT_TITLE, type DraftInput, type MemoDraft, renderDraftMemo } from './memo/draft';
 export {
   MEMO_SECTIONS,
   MEMO_TITLE,

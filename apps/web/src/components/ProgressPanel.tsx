@@ -55,15 +55,19 @@ interface Props {
   stages: StageId[];
   startedAt: string | null | undefined;
   completedAt: string | null | undefined;
+  /** What the model has found so far in the current stage (partial events); null when none yet. */
+  finding?: string | null;
 }
 
 /**
  * The live progress view. Every line has a fixed height and numbers use tabular figures, so
  * nothing below it moves as events arrive.
  */
-export function ProgressPanel({ event, connection, stages, startedAt, completedAt }: Props) {
+export function ProgressPanel({ event, connection, stages, startedAt, completedAt, finding = null }: Props) {
   const status = event?.status ?? 'queued';
-  const percent = Math.round(event?.percent ?? 0);
+  // The fill follows the unrounded position (one decimal), so partial events move it in small steps.
+  const position = Math.min(100, Math.max(0, event?.percent ?? 0));
+  const percent = Math.round(position);
   const stage = event?.stage ?? 'queued';
   const elapsed = useElapsed(startedAt, completedAt);
   const current = stageIndex(stage);
@@ -100,7 +104,7 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
         aria-valuenow={percent}
         aria-valuetext={`${percent}% — ${headline}`}
       >
-        <div className={`bar-fill${failed ? ' bar-fill-failed' : ''}`} style={{ width: `${percent}%` }} />
+        <div className={`bar-fill${failed ? ' bar-fill-failed' : ''}`} style={{ width: `${position}%` }} />
       </div>
       <div className="progress-meta">
         <span className="progress-percent" data-testid="percent">
@@ -122,6 +126,7 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
       ) : (
         <p className="progress-notice" aria-hidden="true" />
       )}
+      <FindingLine finding={status === 'running' ? finding : null} />
       <ol className="stage-list" aria-label="Stages">
         {PIPELINE_STAGES.map((id) => {
           const idx = stageIndex(id);
@@ -149,6 +154,45 @@ export function ProgressPanel({ event, connection, stages, startedAt, completedA
       </ol>
     </section>
   );
+}
+
+/** How often at most a screen reader hears the finding line (it changes several times a second). */
+const ANNOUNCE_EVERY_MS = 10_000;
+
+/**
+ * What the model has found so far in this stage, replaced as partial events arrive and cleared when
+ * a stage starts. Always present (fixed height) so nothing below moves. The visible line is not a
+ * live region; a hidden one repeats it at most every ANNOUNCE_EVERY_MS, so it informs without chatter.
+ */
+function FindingLine({ finding }: { finding: string | null }) {
+  const announced = useCalmAnnouncement(finding, ANNOUNCE_EVERY_MS);
+  return (
+    <>
+      <p className="progress-finding" data-testid="progress-finding" title={finding ?? undefined}>
+        {finding}
+      </p>
+      <span className="visually-hidden" aria-live="polite" data-testid="progress-finding-announced">
+        {announced}
+      </span>
+    </>
+  );
+}
+
+/** `text`, but changing at most once per `everyMs` (the latest value wins when the wait is over). */
+function useCalmAnnouncement(text: string | null, everyMs: number): string {
+  const [shown, setShown] = useState(text ?? '');
+  const [shownAt, setShownAt] = useState(0);
+  useEffect(() => {
+    const next = text ?? '';
+    if (next === shown) return;
+    const wait = Math.max(0, shownAt + everyMs - Date.now());
+    const t = setTimeout(() => {
+      setShown(next);
+      setShownAt(Date.now());
+    }, wait);
+    return () => clearTimeout(t);
+  }, [text, shown, shownAt, everyMs]);
+  return shown;
 }
 
 /** "3 analyses ahead of yours · starts in about 2 min", redrawn as time passes between updates. */

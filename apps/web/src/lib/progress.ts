@@ -11,6 +11,8 @@ interface Stored {
   event: ProgressEvent;
   /** Every stage this browser has shown for the analysis, in order (no stage may be skipped). */
   stages: StageId[];
+  /** The latest finding of the current stage (from `partial` events); absent in older entries. */
+  finding?: string | null;
 }
 
 const storageKey = (analysisId: string) => `revmemo:progress:${analysisId}`;
@@ -36,6 +38,8 @@ function writeStored(analysisId: string, value: Stored) {
 export interface ProgressState {
   event: ProgressEvent | null;
   stages: StageId[];
+  /** What the model has found so far in the current stage; null at a stage's start. */
+  finding: string | null;
   connection: Connection;
   lastEventId: string | null;
   error: string | null;
@@ -84,12 +88,15 @@ export function useAnalysisProgress(
           : { ...s, connection: !navigator.onLine && c !== 'ended' && c !== 'error' ? 'offline' : c },
       );
 
-    const apply = (id: string | null, event: ProgressEvent) => {
+    const apply = (id: string | null, received: ProgressEvent) => {
       const stages = current?.stages ? [...current.stages] : [];
-      if (stages[stages.length - 1] !== event.stage) stages.push(event.stage);
-      current = { id: id ?? current?.id ?? null, event, stages };
+      const newStage = stages[stages.length - 1] !== received.stage;
+      if (newStage) stages.push(received.stage);
+      const event = withResumedNotice(current?.event, heldForward(current?.event, received));
+      const finding = findingAfter(newStage ? null : (current?.finding ?? null), event);
+      current = { id: id ?? current?.id ?? null, event, stages, finding };
       writeStored(analysisId, current);
-      setState((s) => ({ ...s, event, stages, lastEventId: current?.id ?? null }));
+      setState((s) => ({ ...s, event, stages, finding, lastEventId: current?.id ?? null }));
       if (isTerminalEvent(event)) {
         finished = true;
         setConnection('ended');
@@ -186,11 +193,44 @@ export function useAnalysisProgress(
   return state;
 }
 
+/**
+ * The bar never steps back: a snapshot read after a fresh subscribe, or a resumed run's event,
+ * stands at its stage's start while the bar may already be further within it (partial events).
+ */
+function heldForward(previous: ProgressEvent | undefined, event: ProgressEvent): ProgressEvent {
+  if (!previous || previous.analysisId !== event.analysisId || event.percent >= previous.percent)
+    return event;
+  return { ...event, percent: previous.percent };
+}
+
+/**
+ * "Resumed at …" stays up through the stage's partial events (they follow it within a second and
+ * carry no notice); a retry or capacity wait is over once partials flow again, so those go.
+ */
+function withResumedNotice(previous: ProgressEvent | undefined, event: ProgressEvent): ProgressEvent {
+  const notice = previous?.notice;
+  if (event.kind !== 'partial' || event.notice || notice?.type !== 'resumed') return event;
+  return previous?.stage === event.stage && previous.analysisId === event.analysisId
+    ? { ...event, notice }
+    : event;
+}
+
+/**
+ * The finding line: the latest finding a partial event gave for this stage (one without a finding
+ * keeps the previous one). A retry starts the answer over, and an ended analysis has none.
+ */
+function findingAfter(previous: string | null, event: ProgressEvent): string | null {
+  if (isTerminalEvent(event) || event.notice?.type === 'retrying') return null;
+  if (event.kind === 'partial') return event.partial?.finding ?? previous;
+  return previous;
+}
+
 function initialState(analysisId: string | null): ProgressState {
   const stored = analysisId ? readStored(analysisId) : null;
   return {
     event: stored?.event ?? null,
     stages: stored?.stages ?? [],
+    finding: stored?.finding ?? null,
     connection: stored && isTerminalEvent(stored.event) ? 'ended' : 'connecting',
     lastEventId: stored?.id ?? null,
     error: null,

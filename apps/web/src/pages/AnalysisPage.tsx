@@ -1,6 +1,6 @@
 import { isTerminal } from '@revmemo/contracts';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ProgressPanel, useElapsed } from '../components/ProgressPanel';
 import { StatusBadge } from '../components/StatusBadge';
 import { userErrorFrom } from '../lib/errors';
@@ -25,6 +25,22 @@ export function AnalysisPage({ analysisId }: { analysisId: string }) {
       void queryClient.invalidateQueries({ queryKey: trpc.analysis.list.pathKey() });
     },
   });
+
+  // The memo so far; while running only, and refetched when a stage starts (a step has finished),
+  // never on partial events (those carry the same stage).
+  const liveStage = finishedInDb ? null : (progress.event?.stage ?? data?.progress.stage ?? null);
+  const draft = useQuery({
+    ...trpc.analysis.draft.queryOptions({ analysisId }),
+    enabled: !!data && !finishedInDb && liveStage !== null && liveStage !== 'queued',
+  });
+  const draftStage = useRef(liveStage);
+  useEffect(() => {
+    // The first fetch is the query's own; after it, one per stage change.
+    if (draftStage.current === liveStage) return;
+    draftStage.current = liveStage;
+    if (liveStage && liveStage !== 'queued')
+      void queryClient.invalidateQueries({ queryKey: trpc.analysis.draft.queryKey({ analysisId }) });
+  }, [liveStage, analysisId]);
 
   const cancel = useMutation(trpc.analysis.cancel.mutationOptions());
   const [cancelError, setCancelError] = useState<string | null>(null);
@@ -103,6 +119,7 @@ export function AnalysisPage({ analysisId }: { analysisId: string }) {
           stages={progress.stages}
           startedAt={data?.startedAt}
           completedAt={data?.completedAt}
+          finding={finishedInDb ? null : progress.finding}
         />
       )}
 
@@ -139,6 +156,8 @@ export function AnalysisPage({ analysisId }: { analysisId: string }) {
         </div>
       )}
 
+      {!ended && draft.data && <DraftView draft={draft.data} />}
+
       {completed && data?.memoContent && (
         <MemoView
           markdown={data.memoContent}
@@ -149,6 +168,34 @@ export function AnalysisPage({ analysisId }: { analysisId: string }) {
       )}
       {completed && data && !data.memoContent && <p className="hint">Loading the memo…</p>}
     </div>
+  );
+}
+
+/**
+ * The finished steps' sections while the analysis runs (docs/memo.md, "Draft while running"):
+ * validated answers only, filling in step by step, replaced by the memo when it is delivered.
+ */
+function DraftView({ draft }: { draft: { markdown: string; finishedSteps: string[]; totalSteps: number } }) {
+  return (
+    <section
+      className="memo-section memo-draft"
+      aria-labelledby="draft-heading"
+      data-testid="memo-draft"
+      data-finished-steps={draft.finishedSteps.join(',')}
+    >
+      <div className="draft-banner" role="note">
+        <h2 id="draft-heading" className="draft-banner-title">
+          Draft — the analysis is still running
+        </h2>
+        <p className="draft-banner-text">
+          {draft.finishedSteps.length} of {draft.totalSteps} step{draft.totalSteps === 1 ? '' : 's'} finished.
+          Sections fill in as each step is checked; the complete memo replaces this draft when it is ready.
+        </p>
+      </div>
+      <article className="memo memo-draft-body" data-testid="memo-draft-body">
+        <Markdown source={draft.markdown} />
+      </article>
+    </section>
   );
 }
 

@@ -29,6 +29,11 @@ export const analysisRouter = {
     .input(AnalysisIdInputSchema)
     .query(({ ctx, input }) => createAnalysisService(ctx.deps).export(ctx.user.id, input.analysisId)),
 
+  /** The memo so far while the analysis runs (finished steps only); null once it has ended. */
+  draft: protectedProcedure
+    .input(AnalysisIdInputSchema)
+    .query(({ ctx, input }) => createAnalysisService(ctx.deps).draft(ctx.user.id, input.analysisId)),
+
   list: protectedProcedure
     .input(ListInputSchema)
     .query(({ ctx, input }) => createAnalysisService(ctx.deps).list(ctx.user.id, input)),

@@ -1,5 +1,7 @@
 import {
+  type AnalysisStatus,
   eventFromStored,
+  isTerminal,
   type ProgressEvent,
   type ProgressSnapshot,
   snapshotFromStored,
@@ -11,12 +13,14 @@ import {
   InsufficientCreditsError,
   InvalidCursorError,
   listAnalyses,
+  listSteps,
   QuoteAlreadyUsedError,
   QuoteExpiredError,
   QuoteNotFoundError,
   releaseAnalysis,
   submitAnalysis,
 } from '@revmemo/db';
+import { renderDraftMemo } from '@revmemo/engine';
 import { coalesce, followProgress, type ProgressSink, watchProgress } from '@revmemo/queue';
 import { TRPCError, tracked } from '@trpc/server';
 import type { ApiDeps } from '../deps';
@@ -106,6 +110,24 @@ export function createAnalysisService(deps: ApiDeps) {
     /** The structured answers behind a completed memo, for the JSON download (docs/memo.md). */
     async export(userId: string, analysisId: string) {
       return exportOf(await ownedOrNotFound(userId, analysisId));
+    },
+
+    /**
+     * The memo so far while the analysis runs: the finished steps' sections from their checkpoints
+     * (docs/memo.md, "Draft while running"). Null once it has ended (the memo, or nothing, is
+     * final) and before step 1 has finished.
+     */
+    async draft(userId: string, analysisId: string) {
+      const row = await ownedOrNotFound(userId, analysisId);
+      if (isTerminal(row.status as AnalysisStatus)) return null;
+      const steps = await listSteps(db, analysisId);
+      if (steps.length === 0) return null;
+      return renderDraftMemo({
+        steps,
+        documentText: row.documentText,
+        fileNames: row.fileNames,
+        additionalContext: row.additionalContext,
+      });
     },
 
     async list(userId: string, input: { limit: number; cursor?: string | null }) {

@@ -57,10 +57,10 @@ export const MEMO_SECTIONS = {
 
 export const NOT_PERFORMED_TITLE = 'Steps 2 to 5: not performed';
 
-const PURPOSE =
+export const PURPOSE =
   'This memo documents the revenue-recognition analysis of the customer contract under ASC 606, Revenue from Contracts with Customers, following the five-step model: identify the contract, identify the performance obligations, determine the transaction price, allocate it to the performance obligations, and recognize revenue when (or as) each obligation is satisfied.';
 
-const DISCLAIMER =
+export const DISCLAIMER =
   'This memo was drafted with the assistance of an AI model from the documents listed above. It has not been reviewed by a licensed accountant and is not accounting, audit, legal or tax advice. Findings cite the contract sections they rely on; verify them against the source documents, resolve the open items, and have the conclusions reviewed by a qualified professional before use in financial reporting.';
 
 const MAX_CONTEXT_CHARS = 2_000;
@@ -193,7 +193,10 @@ function keyIssues({ steps, review }: MemoInput): string[] {
   return issues.length ? issues.map((t, i) => `${i + 1}. ${inline(t)}`) : ['None identified.'];
 }
 
-function background({ steps, additionalContext }: MemoInput): string[] {
+export function background({
+  steps,
+  additionalContext,
+}: Pick<MemoInput, 'steps' | 'additionalContext'>): string[] {
   const c = steps.contract;
   const customer = c.parties.find((p) => p.role === 'customer');
   const vendor = c.parties.find((p) => p.role === 'vendor');
@@ -212,7 +215,7 @@ function background({ steps, additionalContext }: MemoInput): string[] {
   return lines;
 }
 
-function documents({ documents, sources }: MemoInput): string[] {
+export function documents({ documents, sources }: Pick<MemoInput, 'documents' | 'sources'>): string[] {
   const sections = sources.filter((s) => s.documentId !== 'note');
   return [
     '| Id | Document | Kind | Dated | Words | SHA-256 |',
