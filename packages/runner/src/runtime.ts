@@ -23,6 +23,7 @@ import { createRuntimeMetrics, type RuntimeMetrics } from './metrics';
 import { createAnalysisProcessor } from './process-analysis';
 import { createQueueAnnouncer } from './queue-announcer';
 import { createQuoteCleanup } from './quote-cleanup';
+import { waitForSchema } from './schema-wait';
 import { createSweeper } from './sweeper';
 
 export interface RuntimeOptions {
@@ -164,6 +165,7 @@ export async function startAnalysisRuntime(
   // Load the tokenizer's rank table now: done lazily inside a job it blocks the event loop long
   // enough (about a second) to delay lock renewal on a busy machine.
   countTokens('warm up');
+  await waitForSchema(database.sql, log);
   await worker.waitUntilReady();
   await heartbeat.ready;
   sweeper.start();
