@@ -212,7 +212,7 @@ async function getDraft(id: string, o: { out?: string }, g: GlobalOpts) {
     return print(
       ended
         ? `No draft: the analysis has ${status}${status === 'completed' ? `; the memo: revmemo get ${id}` : '.'}`
-        : `No draft yet: the first step is still running (revmemo watch ${id}).`,
+        : `No draft yet: ${status === 'queued' ? 'the analysis is queued' : 'the first step is still running'} (revmemo watch ${id}).`,
     );
   }
   const path = o.out ? resolve(o.out) : null;
