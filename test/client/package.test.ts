@@ -24,7 +24,7 @@ const clientDevVersion = async (name: string) =>
 /** What an integrator writes: quote, submit, follow to the end, read the memo, switch on an error. */
 const PROGRAM = `
 import { readFile } from 'node:fs/promises';
-import { createRevmemoClient, RevmemoError, type ProgressEvent } from '@revmemo/client';
+import { createRevmemoClient, RevmemoError, type MemoDraft, type ProgressEvent, type StepKey } from '@revmemo/client';
 
 const [baseUrl, apiKey, contractPath] = process.argv.slice(2) as [string, string, string];
 const revmemo = createRevmemoClient({ baseUrl, apiKey });
@@ -35,6 +35,9 @@ const events: { id: string; kind: ProgressEvent['kind']; stage: string }[] = [];
 for await (const { id, event } of revmemo.follow(analysisId)) events.push({ id, kind: event.kind, stage: event.stage });
 const detail = await revmemo.get(analysisId);
 const memo: string | null = detail.memoContent;
+// The analysis has ended: no draft any more, the memo is get()'s.
+const draft: MemoDraft | null = await revmemo.draft(analysisId);
+const draftSteps: StepKey[] | null = draft ? draft.finishedSteps : null;
 
 let refusal = '';
 try {
@@ -48,7 +51,7 @@ try {
   }
 }
 const { available } = await revmemo.balance();
-console.log(JSON.stringify({ quote, analysisId, events, status: detail.status, memo, charged: detail.finalChargedCredits, refusal, available }));
+console.log(JSON.stringify({ quote, analysisId, events, status: detail.status, memo, draft, draftSteps, charged: detail.finalChargedCredits, refusal, available }));
 `;
 
 /** The same program reading a field the API does not return: the compiler must say so. */
@@ -138,6 +141,8 @@ describe('the packed @revmemo/client installed outside the workspace', () => {
       events: { id: string; kind: string; stage: string }[];
       status: string;
       memo: string;
+      draft: unknown;
+      draftSteps: unknown;
       charged: number;
       refusal: string;
       available: number;
@@ -149,6 +154,8 @@ describe('the packed @revmemo/client installed outside the workspace', () => {
     expect(new Set(result.events.map((e) => e.id)).size).toBe(result.events.length);
     expect(result.status).toBe('completed');
     expect(result.memo).toContain('Step 1');
+    expect(result.draft).toBeNull();
+    expect(result.draftSteps).toBeNull();
     expect(result.charged).toBe(result.quote.credits);
     expect(result.refusal).toBe('QUOTE_ALREADY_USED');
     expect(result.available).toBe(15 - result.quote.credits);

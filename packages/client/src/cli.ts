@@ -198,7 +198,36 @@ async function watch(id: string, o: { out?: string }, g: GlobalOpts) {
   else print(`The memo is ready: revmemo get ${id} --out memo.md`);
 }
 
-async function get(id: string, o: { out?: string; docx?: string | boolean }, g: GlobalOpts) {
+/**
+ * The memo so far while the analysis runs (finished steps only). Without one, says why: step 1 is
+ * still running, or the analysis has ended and `get` has the memo.
+ */
+async function getDraft(id: string, o: { out?: string }, g: GlobalOpts) {
+  const client = clientFor(g);
+  const draft = await client.draft(id);
+  if (!draft) {
+    const { status } = await client.get(id);
+    const ended = status !== 'queued' && status !== 'running';
+    if (g.json) return printJson({ analysisId: id, status, draft: null });
+    return print(
+      ended
+        ? `No draft: the analysis has ${status}${status === 'completed' ? `; the memo: revmemo get ${id}` : '.'}`
+        : `No draft yet: ${status === 'queued' ? 'the analysis is queued' : 'the first step is still running'} (revmemo watch ${id}).`,
+    );
+  }
+  const path = o.out ? resolve(o.out) : null;
+  if (path) await writeFile(path, draft.markdown);
+  if (g.json) return printJson({ analysisId: id, draft, ...(path && { draftPath: path }) });
+  if (path)
+    print(`Draft (${draft.finishedSteps.length} of ${draft.totalSteps} steps finished) saved to ${path}.`);
+  else print(draft.markdown);
+}
+
+async function get(id: string, o: { out?: string; docx?: string | boolean; draft?: boolean }, g: GlobalOpts) {
+  if (o.draft) {
+    if (o.docx !== undefined) throw new UsageError('--draft and --docx cannot be combined.');
+    return getDraft(id, o, g);
+  }
   const client = clientFor(g);
   const detail = await client.get(id);
   if (o.docx !== undefined) {
@@ -229,7 +258,7 @@ async function get(id: string, o: { out?: string; docx?: string | boolean }, g: 
   if (detail.memoContent) print(`\n${detail.memoContent}`);
   else
     print(
-      `${detail.progress.message}${detail.status === 'running' || detail.status === 'queued' ? ` (revmemo watch ${id})` : ''}`,
+      `${detail.progress.message}${detail.status === 'running' || detail.status === 'queued' ? ` (revmemo watch ${id}; the memo so far: revmemo get ${id} --draft)` : ''}`,
     );
 }
 
@@ -285,6 +314,7 @@ export function buildProgram(): Command {
     .argument('<analysisId>')
     .option('-o, --out <path>', 'save the memo (Markdown) here')
     .option('--docx [path]', 'save the memo as a Word document (default memo-<id>.docx)')
+    .option('--draft', 'while it runs: the memo so far (finished steps only), printed or saved with --out')
     .action((id: string, o, cmd: Command) => get(id, o, globals(cmd)));
   program
     .command('cancel')

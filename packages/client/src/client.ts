@@ -7,6 +7,7 @@ import {
   type Balance,
   type CreditTransaction,
   isTerminalEvent,
+  type MemoDraft,
   type Page,
   type ProgressEvent,
   type Quote,
@@ -97,6 +98,13 @@ export interface RevmemoClient {
    */
   submit(quoteId: string, idempotencyKey?: string): Promise<SubmittedAnalysis>;
   get(analysisId: string): Promise<AnalysisDetail>;
+  /**
+   * The memo so far while the analysis runs: the finished steps' sections, marked as a draft.
+   * Null before step 1 has finished and once the analysis has ended (then `get()` has the memo).
+   * Fetch it when a stage starts (a `progress` event), not on `partial` events: it only changes
+   * when a step finishes.
+   */
+  draft(analysisId: string): Promise<MemoDraft | null>;
   /** One page of analyses, newest first. */
   list(opts?: PageOptions): Promise<Page<AnalysisSummary>>;
   /** Every analysis, fetching pages as you iterate. */
@@ -212,6 +220,7 @@ export function createRevmemoClient(options: RevmemoClientOptions): RevmemoClien
     submit: (quoteId, idempotencyKey = crypto.randomUUID()) =>
       call(() => trpc.analysis.submit.mutate({ quoteId, idempotencyKey })),
     get: (analysisId) => call(() => trpc.analysis.get.query({ analysisId })),
+    draft: (analysisId) => call(() => trpc.analysis.draft.query({ analysisId })),
     list: (opts = {}) => call(() => trpc.analysis.list.query(opts)),
     listAll: (opts = {}) => pages((cursor) => client.list({ limit: opts.pageSize ?? 50, cursor })),
     cancel: (analysisId) => call(() => trpc.analysis.cancel.mutate({ analysisId })),

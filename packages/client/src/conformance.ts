@@ -19,6 +19,7 @@ export type Checks = [
   Expect<Equal<T.AnalysisDetail, Out['analysis']['get']>>,
   Expect<Equal<T.Page<T.AnalysisSummary>, Out['analysis']['list']>>,
   Expect<Equal<T.AnalysisSummary, Out['analysis']['cancel']>>,
+  Expect<Equal<T.MemoDraft | null, Out['analysis']['draft']>>,
   Expect<Equal<T.Balance, Out['credits']['balance']>>,
   Expect<Equal<T.Page<T.CreditTransaction>, Out['credits']['history']>>,
   Expect<Equal<T.ProgressEvent, C.ProgressEvent>>,
@@ -33,5 +34,6 @@ export type Checks = [
   Expect<Equal<{ text: string; filename?: string; additionalContext?: string }, In['analysis']['quote']>>,
   Expect<Equal<{ quoteId: string; idempotencyKey: string }, In['analysis']['submit']>>,
   Expect<Equal<{ limit?: number; cursor?: string | null | undefined }, In['analysis']['list']>>,
+  Expect<Equal<{ analysisId: string }, In['analysis']['draft']>>,
   Expect<Equal<{ limit?: number; cursor?: string | null | undefined }, In['credits']['history']>>,
 ];

@@ -123,6 +123,23 @@ export interface AnalysisDetail extends AnalysisSummary {
   usage: { promptTokens: number; completionTokens: number; estimatedCostUsd: number | null } | null;
 }
 
+/** The analysis steps whose answers make up the memo's step sections, in pipeline order. */
+export type StepKey = 'contract' | 'obligations' | 'price' | 'allocation' | 'recognition';
+
+/**
+ * The memo so far while an analysis runs: the sections of the steps that have finished, from
+ * their checked, saved answers only (never the model's partial text). Its title says "(draft)",
+ * a line says how many steps are done, and every part not written yet says "Pending".
+ */
+export interface MemoDraft {
+  /** The draft memo (Markdown). A finished step's section reads word for word as in the memo. */
+  markdown: string;
+  /** The steps the draft shows, in pipeline order. */
+  finishedSteps: StepKey[];
+  /** 5, or 1 once step 1 found no contract (the other steps will not run). */
+  totalSteps: number;
+}
+
 export interface Page<T> {
   items: T[];
   /** Pass it as `cursor` for the next page; null on the last page. */
