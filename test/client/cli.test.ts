@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRevmemoClient, RevmemoError } from '@revmemo/client';
-import { PIPELINE_STAGES } from '@revmemo/contracts';
+import { PIPELINE_STAGES, type ProgressEvent } from '@revmemo/contracts';
+import { createRedisConnection } from '@revmemo/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
@@ -92,6 +93,66 @@ describe('revmemo analyze on a terminal and in a pipe', () => {
     expect(progressLines.at(-1)).toMatch(/^\[100%\] /);
     expect(piped.stdout).toContain(`revmemo get ${id}`);
   });
+});
+
+describe('revmemo analyze in a pipe, with a model that streams its answers', () => {
+  it('prints a line per new finding of the step, not one per partial event', async () => {
+    const { env } = await integrator();
+    // Each answer streams over 1.5 s (the stack's other tests keep their slow, unstreamed model).
+    await stack.sim.configure({ latencyMs: 0, streamMs: 1_500, streamChunks: 300 });
+    let piped: Awaited<ReturnType<typeof start>['done']>;
+    try {
+      piped = await start(pkg.bin, ['analyze', 'msa.txt', '--yes'], { cwd: pkg.dir, env }).done;
+    } finally {
+      await stack.sim.configure({ latencyMs: 1500, streamMs: 0, streamChunks: 0 });
+    }
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).not.toContain('\r');
+    expect(piped.stdout).not.toContain(ESC);
+    const analysisId = /Analysis ([0-9a-f-]{36}) started/.exec(piped.stdout)?.[1] as string;
+    expect(analysisId, piped.stdout).toBeDefined();
+
+    // What the worker published, from the analysis's own Redis stream (analysisStreamKey in
+    // packages/queue/src/progress-events.ts).
+    const redis = createRedisConnection(stack.env.REDIS_URL as string);
+    let published: ProgressEvent[];
+    try {
+      const entries = await redis.xrange(`${stack.env.QUEUE_PREFIX}:progress:${analysisId}`, '-', '+');
+      published = entries.map(([, f]) => JSON.parse(f[f.indexOf('payload') + 1] as string) as ProgressEvent);
+    } finally {
+      redis.disconnect();
+    }
+    // From step 2 on (the CLI connects after submitting, so it may have missed step 1's first
+    // partials): a finding line each time the finding changes within a step, none for a repeat.
+    const from = published.findIndex((e) => e.kind === 'progress' && e.stage === 'obligations');
+    const expected: string[] = [];
+    let shown: string | null = null;
+    for (const e of published.slice(from)) {
+      if (e.kind !== 'partial') shown = null;
+      else if (e.partial?.finding && e.partial.finding !== shown) {
+        shown = e.partial.finding;
+        expected.push(shown);
+      }
+    }
+    const partials = published.slice(from).filter((e) => e.kind === 'partial');
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(partials.length);
+
+    // `[ pp%] <stage message> · <finding> · <elapsed>`: a finding line has three parts.
+    const lines = piped.stdout.split('\n');
+    const step2Message = published[from]?.message as string;
+    const step2 = lines.findIndex((l) => /^\[\s*\d+%\] /.test(l) && l.includes(`] ${step2Message} · `));
+    expect(step2, piped.stdout).toBeGreaterThan(0);
+    const findingLines = lines
+      .slice(step2)
+      .filter((l) => /^\[\s*\d+%\] /.test(l))
+      .map((l) => l.split(' · '))
+      .filter((parts) => parts.length === 3)
+      .map((parts) => parts[1]);
+    expect(findingLines, piped.stdout).toEqual(expected);
+    expect(piped.stdout).toMatch(/performance obligations? identified/);
+    expect(piped.stdout).toMatch(/Memo saved to /);
+  }, 120_000);
 });
 
 describe('the SDK around a running analysis', () => {

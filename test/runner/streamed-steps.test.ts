@@ -30,6 +30,8 @@ const STEP_STAGES = ['contract', 'obligations', 'price', 'allocation', 'recognit
 
 let redis: Redis;
 let publisher: ProgressPublisher;
+/** When the runner handed each event to the publisher (performance.now()), per analysis, in order. */
+const handed = new Map<string, { event: ProgressEvent; at: number }[]>();
 let hub: ProgressHub;
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 let db: Db;
@@ -57,7 +59,7 @@ beforeAll(async () => {
     stalledIntervalMs: 5000,
     processor: createAnalysisProcessor({
       db,
-      publisher,
+      publisher: recording(publisher),
       model: {
         client: createModelClient({ apiKey: 'sim', baseUrl: sim.url, timeoutMs: 10_000 }),
         name: 'revmemo-simulated',
@@ -91,6 +93,35 @@ async function analyse(): Promise<{ analysisId: string; events: ProgressEvent[] 
   return { analysisId, events: await eventsOf(hub, analysisId) };
 }
 
+/** The publisher as it is, noting when each event is handed to it: the clock the rate is measured on. */
+function recording(inner: ProgressPublisher): ProgressPublisher {
+  return {
+    publish(event) {
+      const list = handed.get(event.analysisId) ?? [];
+      list.push({ event, at: performance.now() });
+      handed.set(event.analysisId, list);
+      return inner.publish(event);
+    },
+    lastEvent: (analysisId) => inner.lastEvent(analysisId),
+    close: () => inner.close(),
+  };
+}
+
+/**
+ * How long the runner was in `stage`'s step, in ms: from handing over its stage event to handing
+ * over the next event that is not a partial (the next stage). Every partial of the stage is sent
+ * in between (docs/progress-transport.md: a stage event holds partials back until it is out).
+ */
+function stepDurationMs(analysisId: string, stage: string): number {
+  const list = handed.get(analysisId) ?? [];
+  const from = list.findIndex(
+    (h) => h.event.kind === 'progress' && h.event.stage === stage && !h.event.notice,
+  );
+  const to = list.findIndex((h, i) => i > from && h.event.kind !== 'partial' && h.event.stage !== stage);
+  if (from < 0 || to < 0) throw new Error(`no stage event for ${stage}, or none after it`);
+  return (list[to]?.at ?? 0) - (list[from]?.at ?? 0);
+}
+
 function expectPercentNeverBack(events: ProgressEvent[]) {
   for (let i = 1; i < events.length; i++)
     expect(events[i]?.percent, `event ${i}`).toBeGreaterThanOrEqual(events[i - 1]?.percent ?? 0);
@@ -99,7 +130,7 @@ function expectPercentNeverBack(events: ProgressEvent[]) {
 describe('streamed steps through the worker', () => {
   it('a model streaming 2,000 chunks a second gives a few partial events per step, inside their stage, in words', async () => {
     await control.configure({ streamMs: 1_000, streamChunks: 2_000 });
-    const { events } = await analyse();
+    const { analysisId, events } = await analyse();
     const stages = events.filter((e) => e.kind === 'progress' && !e.notice).map((e) => e.stage);
     const wanted: string[] = [...STEP_STAGES, 'memo'];
     expect(stages.filter((s) => wanted.includes(s))).toEqual(wanted);
@@ -115,10 +146,30 @@ describe('streamed steps through the worker', () => {
         expect(STEP_STAGES).toContain(e.stage);
       }
     }
+    // Every stage event and the terminal event arrive, once each: none is coalesced away.
+    for (const stage of wanted)
+      expect(
+        events.filter((e) => e.kind === 'progress' && !e.notice && e.stage === stage),
+        stage,
+      ).toHaveLength(1);
+    expect(events.filter((e) => e.kind === 'completed')).toHaveLength(1);
+    // The model really streamed: every step's answer came in chunks (up to 2,000 of them).
+    const steps = (await control.requests()).filter((r) => r.step !== null);
+    expect(steps.length).toBe(STEP_STAGES.length);
+    expect(steps.every((r) => r.streamed === true && r.outcome === 'ok')).toBe(true);
+
     for (const stage of STEP_STAGES) {
       const partials = events.filter((e) => e.kind === 'partial' && e.stage === stage);
-      // 2,000 chunks in about a second: a handful of events, not thousands (the rate is 4 a second).
+      // At most PER_SECOND a second over the step's measured time, plus the leading one: a
+      // handful, not thousands. A bound on counts, from the time the step took, not on timing.
+      // Node's timers count whole milliseconds, so a slot may open up to 1 ms early.
+      const durationMs = stepDurationMs(analysisId, stage);
+      const bound = durationMs / (1000 / PER_SECOND - 1) + 1;
       expect(partials.length, stage).toBeGreaterThan(0);
+      expect(
+        partials.length,
+        `${stage}: ${partials.length} partials in ${durationMs.toFixed(1)} ms`,
+      ).toBeLessThanOrEqual(bound);
       expect(partials.length, stage).toBeLessThan(20);
     }
     const findings = events.flatMap((e) =>
