@@ -207,21 +207,20 @@ class Capture {
     const res = await fetch(input, init);
     const stepName = schemaName(init?.body);
     if (!stepName) return res;
-    const body = (await res
-      .clone()
-      .json()
-      .catch(() => null)) as {
-      model?: string;
-      usage?: { prompt_tokens?: number; completion_tokens?: number };
-      choices?: { message?: { content?: string | null } }[];
-    } | null;
+    // Read from a copy; the engine streams its answers, so this waits for the whole stream.
+    const body = readAnswer(
+      await res
+        .clone()
+        .text()
+        .catch(() => ''),
+    );
     if (!body) return res;
     this.calls++;
     this.promptTokens += body.usage?.prompt_tokens ?? 0;
     this.completionTokens += body.usage?.completion_tokens ?? 0;
     this.model ??= body.model;
     const step = STEPS.find((s) => s.name === stepName);
-    const content = body.choices?.[0]?.message?.content;
+    const content = body.content;
     if (step && typeof content === 'string') {
       const parsed = step.schema.safeParse(parseJson(content));
       if (parsed.success) this.byStep.set(step.key, parsed.data);
@@ -232,6 +231,43 @@ class Capture {
   answers(): Partial<StepResults> {
     return Object.fromEntries(this.byStep) as Partial<StepResults>;
   }
+}
+
+interface WireAnswer {
+  model?: string | undefined;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+  content: string | null;
+}
+
+/**
+ * One answer as sent: a JSON completion, or a streamed one (server-sent `data:` chunks whose
+ * content deltas are joined; usage comes in the last chunk). Null for anything else.
+ */
+function readAnswer(text: string): WireAnswer | null {
+  if (!text.startsWith('data:')) {
+    const body = parseJson(text) as {
+      model?: string;
+      usage?: WireAnswer['usage'];
+      choices?: { message?: { content?: string | null } }[];
+    } | null;
+    if (!body || typeof body !== 'object') return null;
+    return { model: body.model, usage: body.usage, content: body.choices?.[0]?.message?.content ?? null };
+  }
+  const answer: WireAnswer = { content: null };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('data:')) continue;
+    const chunk = parseJson(line.slice(5).trim()) as {
+      model?: string;
+      usage?: WireAnswer['usage'] | null;
+      choices?: { delta?: { content?: string | null } }[];
+    } | null;
+    if (!chunk || typeof chunk !== 'object') continue; // "[DONE]"
+    answer.model ??= chunk.model;
+    if (chunk.usage) answer.usage = chunk.usage;
+    const delta = chunk.choices?.[0]?.delta?.content;
+    if (typeof delta === 'string') answer.content = (answer.content ?? '') + delta;
+  }
+  return answer;
 }
 
 function schemaName(body: unknown): string | undefined {
