@@ -26,16 +26,22 @@ export function classifyModelError(err: unknown): ModelErrorClass {
   return 'fail';
 }
 
-/** Wraps any error from a model call into the engine's error types. */
-export function toAnalysisError(err: unknown, signal?: AbortSignal): Error {
+/** An error that is already one of the engine's, or the end of an aborted call; undefined otherwise. */
+function alreadySettled(err: unknown, signal: AbortSignal | undefined): Error | undefined {
   if (
     err instanceof TransientModelError ||
     err instanceof PermanentAnalysisError ||
     err instanceof AnalysisAbortedError
-  ) {
+  )
     return err;
-  }
   if (err instanceof APIUserAbortError || signal?.aborted) return new AnalysisAbortedError({ cause: err });
+  return undefined;
+}
+
+/** Wraps any error from a model call into the engine's error types. */
+export function toAnalysisError(err: unknown, signal?: AbortSignal): Error {
+  const settled = alreadySettled(err, signal);
+  if (settled) return settled;
   const status = statusOf(err);
   const detail = err instanceof Error ? err.message : String(err);
   if (classifyModelError(err) === 'retry') {
@@ -61,14 +67,8 @@ export function toAnalysisError(err: unknown, signal?: AbortSignal): Error {
  * call was aborted. The partial answer is thrown away (docs/durable-steps.md).
  */
 export function toStreamError(err: unknown, signal?: AbortSignal): Error {
-  if (
-    err instanceof TransientModelError ||
-    err instanceof PermanentAnalysisError ||
-    err instanceof AnalysisAbortedError
-  ) {
-    return err;
-  }
-  if (err instanceof APIUserAbortError || signal?.aborted) return new AnalysisAbortedError({ cause: err });
+  const settled = alreadySettled(err, signal);
+  if (settled) return settled;
   const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
   const detail = `${err instanceof Error ? err.message : String(err)}${cause}`;
   return new TransientModelError(`model answer broke off mid-stream: ${detail}`, statusOf(err), {
