@@ -65,6 +65,17 @@ describe('streamed steps', () => {
     }
   });
 
+  it('are not streamed when nobody follows the progress (partial progress off), with the same answers', async () => {
+    const streamed = await h.run(contract);
+    await control.reset();
+    const whole = await h.run(contract, { onPartial: undefined });
+    const { requests } = await h.stats();
+    expect(requests.map((r) => [r.outcome, r.streamed ?? false])).toEqual(STEPS.map(() => ['ok', false]));
+    expect(whole.structured.steps).toEqual(streamed.structured.steps);
+    expect(whole.memoMarkdown).toBe(streamed.memoMarkdown);
+    expect(whole.usage.completionTokens).toBe(streamed.usage.completionTokens);
+  });
+
   it('report each step as it streams: the share rises within a request, and the finding says more and more', async () => {
     const { seen, onPartial } = recorder();
     const stages: PipelineStage[] = [];

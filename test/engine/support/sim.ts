@@ -59,6 +59,8 @@ export class SimHarness {
       onStage: async (stage) => {
         stages.push(stage);
       },
+      // As the worker runs it by default: a step's answer streams when someone follows its progress.
+      onPartial: () => undefined,
       ...rest,
     }).then((r) => ({ ...r, stages }));
   }

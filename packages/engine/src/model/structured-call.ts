@@ -1,5 +1,9 @@
 import type OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { Stream } from 'openai/streaming';
 import { z } from 'zod';
@@ -27,7 +31,9 @@ export interface StructuredRequest<T> {
   /**
    * Told per chunk as the answer streams in: the characters received in this request and the text
    * so far (a prefix of a JSON document). A repair request starts again from 0. Synchronous and
-   * called often: keep it O(1), parse `textSoFar` only when someone looks.
+   * called often: keep it O(1), parse `textSoFar` only when someone looks. Absent, the request is
+   * not streamed (PROGRESS_PARTIALS_PER_SECOND=0 turns streaming off, for a provider or gateway
+   * that mishandles it); the answer and its checks are the same either way.
    */
   onChunk?: ((receivedChars: number, textSoFar: string) => void) | undefined;
 }
@@ -89,24 +95,31 @@ async function complete<T>(
       })
     : undefined;
   const started = Date.now();
-  let stream: Stream<ChatCompletionChunk>;
+  const body = {
+    model: req.model,
+    messages,
+    // Fixed so a retry or a re-run gives the same memo as far as the provider allows.
+    temperature: 0,
+    response_format: {
+      type: 'json_schema' as const,
+      json_schema: { name: req.name, strict: true, schema: req.jsonSchema },
+    },
+  };
+  const options = { signal: req.signal ?? null };
+  let answer: StreamedAnswer;
   try {
-    stream = await req.client.chat.completions.create(
-      {
-        model: req.model,
-        messages,
-        // Fixed so a retry or a re-run gives the same memo as far as the provider allows.
-        temperature: 0,
-        response_format: {
-          type: 'json_schema',
-          json_schema: { name: req.name, strict: true, schema: req.jsonSchema },
-        },
-        // Streamed so the step can show progress while the model writes; only the complete answer is used.
-        stream: true,
-        stream_options: { include_usage: true },
-      },
-      { signal: req.signal ?? null },
-    );
+    if (req.onChunk) {
+      // Streamed so the step can show progress while the model writes; only the complete answer is used.
+      const stream = await req.client.chat.completions.create(
+        { ...body, stream: true, stream_options: { include_usage: true } },
+        options,
+      );
+      // The SDK's timeout stops at the response headers; the rest of the answer gets what is left of it.
+      // Its errors are the engine's already (toStreamError) and pass through the catch unchanged.
+      answer = await readAnswer(stream, req, req.client.timeout - (Date.now() - started));
+    } else {
+      answer = wholeAnswer(await req.client.chat.completions.create(body, options), req.name);
+    }
   } catch (err) {
     const failure = toAnalysisError(err, req.signal);
     // A 429 means the shared budget is above what the provider allows right now: slow every worker.
@@ -114,8 +127,6 @@ async function complete<T>(
       await req.budget.rateLimited(retryAfterOf(err)).catch(() => undefined);
     throw failure;
   }
-  // The SDK's timeout stops at the response headers; the rest of the answer gets what is left of it.
-  const answer = await readAnswer(stream, req, req.client.timeout - (Date.now() - started));
   const answered: CallUsage = {
     model: answer.model || req.model,
     promptTokens: answer.usage?.prompt_tokens ?? 0,
@@ -146,6 +157,22 @@ async function complete<T>(
     );
   }
   return answer.content;
+}
+
+/** An answer sent whole (not streamed), in the shape a streamed one is read into. */
+function wholeAnswer(response: ChatCompletion, name: string): StreamedAnswer {
+  const choice = response.choices[0];
+  if (!choice)
+    throw new PermanentAnalysisError('model_error', 'The AI model returned no answer.', {
+      detail: name,
+    });
+  return {
+    model: response.model,
+    content: choice.message.content ?? '',
+    refusal: choice.message.refusal ?? '',
+    finishReason: choice.finish_reason,
+    usage: response.usage,
+  };
 }
 
 interface StreamedAnswer {
