@@ -90,6 +90,37 @@ describe('checks on hand-made answers', () => {
     );
   });
 
+  it('a term of any length fits the schedule (later years in the last column); a fractional month is not scheduled', async () => {
+    const steps = copy(perfect);
+    const [first, second] = steps.recognition.recognition;
+    if (!first || !second) throw new Error('two recognition rows expected');
+    // A schema-valid answer once made rendering enumerate every month (and overflow a Map).
+    Object.assign(first, { pattern: 'over_time', measureOfProgress: 'time_elapsed', startMonth: 1 });
+    first.endMonth = 12_000_000_000;
+    Object.assign(second, { pattern: 'over_time', measureOfProgress: 'time_elapsed', startMonth: 1.5 });
+    second.endMonth = 12;
+    const r = await memoFrom(steps);
+    const schedule = section(r.memoMarkdown, 'Recognition schedule');
+    const allocated =
+      steps.allocation.allocations.find((a) => a.performanceObligationId === first.performanceObligationId)
+        ?.allocatedAmount ?? 0;
+    const money = (n: number) => `USD ${n.toLocaleString('en-US', { maximumFractionDigits: 2 })}`;
+    const row = schedule.split('\n').find((l) => l.startsWith(`| ${first.performanceObligationId} |`)) ?? '';
+    expect(
+      row
+        .split('|')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ).toEqual([
+      first.performanceObligationId,
+      ...Array.from({ length: 9 }, () => 'USD 0'),
+      money(allocated),
+      money(allocated),
+    ]);
+    expect(schedule).toContain('| Year 10+ |');
+    expect(schedule).toMatch(new RegExp(`Not scheduled .*${second.performanceObligationId}`));
+  });
+
   it('an allocation that does not foot', async () => {
     const steps = copy(perfect);
     const row = steps.allocation.allocations[0];

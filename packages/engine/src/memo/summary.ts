@@ -58,6 +58,9 @@ export function recognitionSchedule(steps: StepResults): { lines: string[]; year
       amount === null ||
       start === null ||
       end === null ||
+      // Whole months only: a fractional or absurd month is the model's slip, not a period to spread.
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
       start < 1 ||
       end < start ||
       !(straight || r.pattern === 'point_in_time')
@@ -65,16 +68,17 @@ export function recognitionSchedule(steps: StepResults): { lines: string[]; year
       unscheduled.push(r.performanceObligationId);
       continue;
     }
-    const byMonth = new Map<number, number>();
     const months = end - start + 1;
-    for (let mo = start; mo <= end; mo++) byMonth.set(mo, amount / months);
     const lastYear = Math.min(MAX_YEARS, Math.ceil(end / 12));
     years = Math.max(years, lastYear);
-    const byYear = Array.from({ length: lastYear }, () => 0);
-    for (const [mo, v] of byMonth) {
-      const y = Math.min(MAX_YEARS, Math.ceil(mo / 12)) - 1;
-      byYear[y] = (byYear[y] ?? 0) + v;
-    }
+    // Each year's share is the months of [start, end] that fall in it (the last column takes every
+    // later year): counted, never enumerated, so a 1,000-year term costs what a 1-year one does.
+    const byYear = Array.from({ length: lastYear }, (_, i) => {
+      const first = i * 12 + 1;
+      const last = i + 1 === MAX_YEARS ? end : (i + 1) * 12;
+      const inYear = Math.max(0, Math.min(end, last) - Math.max(start, first) + 1);
+      return (amount * inYear) / months;
+    });
     // Cents that rounding loses go to the last year, so each row adds up to its allocation.
     const rounded = byYear.map((v) => Math.round(v * 100) / 100);
     const diff = Math.round((amount - rounded.reduce((s, v) => s + v, 0)) * 100) / 100;
