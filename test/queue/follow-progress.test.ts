@@ -1,5 +1,5 @@
 import { PIPELINE_STAGES, stageInfo } from '@revmemo/contracts';
-import { compareStreamIds, eventsStreamKey, followProgress } from '@revmemo/queue';
+import { analysisStreamKey, compareStreamIds, eventsStreamKey, followProgress } from '@revmemo/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNeverBack, expectResumedAfter } from '../support/progress';
 import { waitUntil } from '../support/wait';
@@ -162,12 +162,34 @@ describe('followProgress', () => {
     expect(compareStreamIds(got[1]?.id as string, got[0]?.id as string)).toBeGreaterThanOrEqual(0);
   });
 
-  it('falls back to a fresh snapshot when the resume point was trimmed from the stream', async () => {
+  it("resumes from the analysis's own stream when the shared one was trimmed past the resume point", async () => {
     const a = new FakeAnalysis(worker.publisher);
     const oldId = await a.step(0);
     await a.step(1);
     await a.step(2);
+    // Other analyses' partial events trim the shared stream long before this analysis's own.
     await serverA.connection.xtrim(eventsStreamKey(prefix), 'MAXLEN', 1);
+    const got = await take(
+      followProgress({
+        hub: serverB.hub,
+        analysisId: a.analysisId,
+        lastEventId: oldId,
+        readSnapshot: a.readSnapshot,
+      }),
+      2,
+    );
+    expect(got.map((g) => [g.event.kind, g.event.stage])).toEqual([
+      ['progress', 'contract'],
+      ['progress', 'obligations'],
+    ]);
+  });
+
+  it("falls back to a fresh snapshot when the resume point was trimmed from the analysis's own stream", async () => {
+    const a = new FakeAnalysis(worker.publisher);
+    const oldId = await a.step(0);
+    await a.step(1);
+    await a.step(2);
+    await serverA.connection.xtrim(analysisStreamKey(prefix, a.analysisId), 'MAXLEN', 1);
     const got = await take(
       followProgress({
         hub: serverB.hub,

@@ -115,27 +115,44 @@ export function createProgressHub(opts: {
 
   // Shared by the resumes of one turn (a reconnect storm): the stream's shape and the marker are the
   // same for all of them, and a joined read is one issued after the caller asked.
-  const streamInfo = coalesce(async () => pairs((await redis.xinfo('STREAM', key)) as unknown[]));
+  const sharedInfo = coalesce(() => streamInfo(key));
+  // Likewise the watchers of one analysis (a tab per device, a shared link).
+  const analysisInfo = coalesce(streamInfo);
   const perAnalysisSince = coalesce(() => redis.get(perAnalysisSinceKey(opts.prefix)));
+
+  async function streamInfo(streamKey: string): Promise<Record<string, unknown> | null> {
+    try {
+      return pairs((await redis.xinfo('STREAM', streamKey)) as unknown[]);
+    } catch (err) {
+      if (String(err).includes('no such key')) return null;
+      throw err;
+    }
+  }
 
   async function backfill(analysisId: string, afterId: string) {
     if (!isStreamId(afterId)) return { trimmed: true, events: [] };
-    // Trimmed or unknown is decided before reading anything (one XINFO, one GET).
-    const [lost, since] = await Promise.all([lostAfter(afterId), perAnalysisSince(null)]);
-    if (lost) return { trimmed: true, events: [] };
+    const own = analysisStreamKey(opts.prefix, analysisId);
+    // Trimmed or unknown is decided before reading any event (one XINFO each, one GET, in parallel).
+    const [shared, since, ownInfo] = await Promise.all([
+      sharedInfo(null),
+      perAnalysisSince(null),
+      analysisInfo(own),
+    ]);
+    // An id from the future belongs to a shared stream that was deleted and recreated.
+    if (fromTheFuture(shared, afterId)) return { trimmed: true, events: [] };
     if (since && compareStreamIds(afterId, since) >= 0) {
-      // The analysis's own stream holds every event of it after `afterId` (the publisher writes both,
-      // and it is never trimmed shorter than the shared one), so this reads only what the client missed.
-      return {
-        trimmed: false,
-        ...(await readEntries(analysisStreamKey(opts.prefix, analysisId), afterId, null)),
-      };
+      // The analysis's own stream holds every event of it after `afterId` (the publisher writes both),
+      // so it alone says whether any is gone. The shared stream does not: partial events trim it
+      // long before an analysis's own stream loses anything (docs/progress-transport.md).
+      if (ownInfo === null || lostIn(ownInfo, afterId)) return { trimmed: true, events: [] };
+      return { trimmed: false, ...(await readEntries(own, afterId, null)) };
     }
     // Resume points from before per-analysis streams existed: walk the shared stream.
+    if (sharedLost(shared, afterId)) return { trimmed: true, events: [] };
     const read = await readEntries(key, afterId, analysisId);
     // Checked after reading too: trimming only moves forward, so if nothing after afterId is gone
     // now, nothing was gone while we read either.
-    return { trimmed: await lostAfter(afterId), ...read };
+    return { trimmed: sharedLost(await streamInfo(key), afterId), ...read };
   }
 
   /** Entries from `afterId` (inclusive, for `seen`) on, optionally only those of one analysis. */
@@ -163,34 +180,6 @@ export function createProgressHub(opts: {
       start = `(${(page[page.length - 1] as [string, string[]])[0]}`;
     }
     return { events, seen };
-  }
-
-  async function lostAfter(afterId: string): Promise<boolean> {
-    let info: Record<string, unknown>;
-    try {
-      info = await streamInfo(null);
-    } catch (err) {
-      // No stream at all: only "from the beginning" is still a valid position.
-      if (String(err).includes('no such key')) return compareStreamIds(afterId, STREAM_START) > 0;
-      throw err;
-    }
-    const lastGenerated = String(info['last-generated-id'] ?? STREAM_START);
-    // An id from the future belongs to a stream that was deleted and recreated.
-    if (compareStreamIds(afterId, lastGenerated) > 0) return true;
-    const length = Number(info.length ?? 0);
-    // Redis 7 counts every entry ever added: equal to the length means nothing was ever removed.
-    if (typeof info['entries-added'] === 'number' && info['entries-added'] === length) return false;
-    if (length === 0) return compareStreamIds(afterId, lastGenerated) < 0;
-    // XDEL (not trimming) records the newest deleted id; trimming only moves the first entry forward
-    // (Redis 7.0 does not update max-deleted-entry-id when it trims).
-    const maxDeleted = info['max-deleted-entry-id'];
-    if (typeof maxDeleted === 'string' && compareStreamIds(afterId, maxDeleted) < 0) return true;
-    const firstEntry = info['first-entry'] as [string, unknown] | null | undefined;
-    const first =
-      typeof info['recorded-first-entry-id'] === 'string' ? info['recorded-first-entry-id'] : firstEntry?.[0];
-    // Entries between afterId and the first one still present may have been trimmed. When afterId is
-    // the very entry before it nothing was lost, but the stream cannot tell: a fresh snapshot is safe.
-    return first ? compareStreamIds(afterId, first) < 0 : false;
   }
 
   return {
@@ -225,6 +214,36 @@ export function createProgressHub(opts: {
       await reader?.close();
     },
   };
+}
+
+/** The shared stream's entries after `afterId` may be gone (or the id is not one of its own). */
+function sharedLost(info: Record<string, unknown> | null, afterId: string): boolean {
+  // No stream at all: only "from the beginning" is still a valid position.
+  if (info === null) return compareStreamIds(afterId, STREAM_START) > 0;
+  return fromTheFuture(info, afterId) || lostIn(info, afterId);
+}
+
+function fromTheFuture(info: Record<string, unknown> | null, afterId: string): boolean {
+  if (info === null) return false;
+  return compareStreamIds(afterId, String(info['last-generated-id'] ?? STREAM_START)) > 0;
+}
+
+/** Whether entries after `afterId` may have been removed from the stream `info` describes. */
+function lostIn(info: Record<string, unknown>, afterId: string): boolean {
+  const length = Number(info.length ?? 0);
+  // Redis 7 counts every entry ever added: equal to the length means nothing was ever removed.
+  if (typeof info['entries-added'] === 'number' && info['entries-added'] === length) return false;
+  if (length === 0) return compareStreamIds(afterId, String(info['last-generated-id'] ?? STREAM_START)) < 0;
+  // XDEL (not trimming) records the newest deleted id; trimming only moves the first entry forward
+  // (Redis 7.0 does not update max-deleted-entry-id when it trims).
+  const maxDeleted = info['max-deleted-entry-id'];
+  if (typeof maxDeleted === 'string' && compareStreamIds(afterId, maxDeleted) < 0) return true;
+  const firstEntry = info['first-entry'] as [string, unknown] | null | undefined;
+  const first =
+    typeof info['recorded-first-entry-id'] === 'string' ? info['recorded-first-entry-id'] : firstEntry?.[0];
+  // Entries between afterId and the first one still present may have been trimmed. When afterId is
+  // the very entry before it nothing was lost, but the stream cannot tell: a fresh snapshot is safe.
+  return first ? compareStreamIds(afterId, first) < 0 : false;
 }
 
 function pairs(flat: unknown[]): Record<string, unknown> {

@@ -34,7 +34,7 @@ export {
   recordUntrustedForwarding,
   type UntrustedForwarding,
 } from './ops-flags';
-export { eventsStreamKey, PROGRESS_EVENT_NAME } from './progress-events';
+export { analysisStreamKey, eventsStreamKey, PROGRESS_EVENT_NAME } from './progress-events';
 export { createProgressPublisher, type ProgressPublisher } from './publisher';
 export {
   computeQueuePositions,
