@@ -101,6 +101,7 @@ export async function startDevstack(opts: DevstackOptions): Promise<Devstack> {
 
 /** Seconds one simulated step takes under `pnpm dev` unless SIMULATED_MODEL_STEP_SECONDS says otherwise. */
 const DEFAULT_STEP_SECONDS = 4;
+const MAX_STEP_SECONDS = 60;
 /** Of those, the wait before the first token (a provider's time to first token). */
 const FIRST_TOKEN_MS = 400;
 
@@ -110,9 +111,10 @@ const FIRST_TOKEN_MS = 400;
  */
 function simulatedStepPace(raw: string | undefined): { latencyMs: number; streamMs: number } {
   const seconds = raw === undefined || raw.trim() === '' ? DEFAULT_STEP_SECONDS : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600)
+  // At most a minute: a step that outlasts MODEL_TIMEOUT_MS (120 s by default) would time out and retry.
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_STEP_SECONDS)
     throw new DevstackError(
-      `SIMULATED_MODEL_STEP_SECONDS must be a number of seconds from 0 to 600, not "${raw}"`,
+      `SIMULATED_MODEL_STEP_SECONDS must be a number of seconds from 0 to ${MAX_STEP_SECONDS}, not "${raw}"`,
       'unset it for the default of 4, or 0 for instant answers',
     );
   const totalMs = Math.round(seconds * 1000);
