@@ -104,7 +104,8 @@ export function createProgressView(out: Sink, startedAt: number, now: () => numb
     if (reconnecting && !live) out.write('reconnected\n');
     reconnecting = null;
     notice = null; // the model is writing again: a retry or capacity wait is over
-    const found = e.partial?.finding ?? null;
+    // Findings quote the contract: one line, no escape codes, whatever the server sent.
+    const found = e.partial?.finding ? e.partial.finding.replace(/[\p{Cc}\p{Cf}]+/gu, ' ') : null;
     // A partial that has found nothing yet keeps the line as it was (within the same stage).
     const fresh = found !== null && found !== finding;
     if (found !== null) finding = found;
