@@ -1,6 +1,6 @@
 import { type PipelineStage, type ProgressEvent, STAGES, stageIndex, stageInfo } from '@revmemo/contracts';
 import { listSteps } from '@revmemo/db';
-import { compareStreamIds, createRedisConnection } from '@revmemo/queue';
+import { analysisStreamKey, compareStreamIds, createRedisConnection } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signUp, trpcClient } from '../support/client';
@@ -51,12 +51,9 @@ async function submitOne() {
   return { client, quote, ...submitted };
 }
 
-/**
- * What was published for the analysis after `afterId`, read straight from its own Redis stream
- * (the key is analysisStreamKey in packages/queue/src/progress-events.ts), not through the server.
- */
+/** What was published for the analysis after `afterId`, read straight from its own Redis stream, not through the server. */
 async function publishedAfter(analysisId: string, afterId: string): Promise<Received[]> {
-  const key = `${stack.env.QUEUE_PREFIX}:progress:${analysisId}`;
+  const key = analysisStreamKey(stack.env.QUEUE_PREFIX as string, analysisId);
   const entries = await redis.xrange(key, `(${afterId}`, '+');
   return entries.map(([id, fields]) => {
     const at = fields.indexOf('payload');
@@ -202,6 +199,29 @@ describe('progress within a step, through the server and the worker process', ()
     expectPartialsInsideTheirStage([...first.events, ...second.events]);
     expect(second.events.at(-1)?.event.kind).toBe('completed');
   }, 120_000);
+
+  it('a cancel mid-step ends the stream: no partial of the running step follows the canceled event', async () => {
+    // The step keeps streaming for seconds after the cancel lands; the worker notices only at its
+    // next write, so without the publisher's fence its partials would follow the terminal event.
+    await stack.sim.configure({ streamMs: 4_000, streamChunks: 400 });
+    const { client, analysisId } = await submitOne();
+    await until(
+      () => publishedAfter(analysisId, '0-0'),
+      (events) => events.some((e) => isPartial(e) && e.event.stage === 'contract'),
+      'a partial of step 1',
+    );
+    await client.analysis.cancel.mutate({ analysisId });
+    const canceledAt = await until(
+      async () => (await publishedAfter(analysisId, '0-0')).find((e) => e.event.kind === 'canceled'),
+      (found) => found !== undefined,
+      'the canceled event',
+    );
+    // Past the end of the step's answer (4 s of streaming), when the worker's run has noticed.
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    const after = await publishedAfter(analysisId, (canceledAt as Received).id);
+    expect(after.filter(isPartial), show(after)).toEqual([]);
+    expect(await chargesFor(stack.db, analysisId)).toHaveLength(0);
+  });
 
   it('a stream cut mid-answer is retried: charged once, the saved step is the complete answer, nothing of the cut shown as done', async () => {
     await stack.sim.fail('cut', 1, { step: 'step2' });

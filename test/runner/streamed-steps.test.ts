@@ -95,12 +95,19 @@ async function analyse(): Promise<{ analysisId: string; events: ProgressEvent[] 
 
 /** The publisher as it is, noting when each event is handed to it: the clock the rate is measured on. */
 function recording(inner: ProgressPublisher): ProgressPublisher {
+  const note = (event: ProgressEvent) => {
+    const list = handed.get(event.analysisId) ?? [];
+    list.push({ event, at: performance.now() });
+    handed.set(event.analysisId, list);
+  };
   return {
     publish(event) {
-      const list = handed.get(event.analysisId) ?? [];
-      list.push({ event, at: performance.now() });
-      handed.set(event.analysisId, list);
+      note(event);
       return inner.publish(event);
+    },
+    publishPartial(event) {
+      note(event);
+      return inner.publishPartial(event);
     },
     lastEvent: (analysisId) => inner.lastEvent(analysisId),
     close: () => inner.close(),

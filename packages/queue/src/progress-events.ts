@@ -21,6 +21,11 @@ export function analysisStreamKey(prefix: string, analysisId: string): string {
   return `${prefix}:progress:${analysisId}`;
 }
 
+/** Set when an analysis's terminal event is published: its run's partial events stop there. */
+export function analysisEndedKey(prefix: string, analysisId: string): string {
+  return `${prefix}:progress:${analysisId}:ended`;
+}
+
 /** The first shared-stream id that also went to a per-analysis stream (older ids: scan the shared one). */
 export function perAnalysisSinceKey(prefix: string): string {
   return `${prefix}:progress:per-analysis-since`;

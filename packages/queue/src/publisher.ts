@@ -1,7 +1,8 @@
-import type { ProgressEvent } from '@revmemo/contracts';
+import { isTerminalEvent, type ProgressEvent } from '@revmemo/contracts';
 import type { Redis } from 'ioredis';
 import type { HealthLog } from './health';
 import {
+  analysisEndedKey,
   analysisStreamKey,
   decodeProgress,
   encodeProgress,
@@ -13,6 +14,11 @@ import {
 export interface ProgressPublisher {
   /** Appends the event to the analysis events stream; resolves with its Redis stream id. */
   publish(event: ProgressEvent): Promise<string>;
+  /**
+   * A run's `partial` event, fenced: null (nothing written) once a terminal event of the analysis
+   * was published, so a cancel landing mid-step is never followed by the step's partials.
+   */
+  publishPartial(event: ProgressEvent): Promise<string | null>;
   /**
    * The analysis's newest event (one XREVRANGE COUNT 1 on its own stream); undefined when it has
    * none left. A new run reads it to hold the bar where the last run left it (partial events are
@@ -33,8 +39,11 @@ const ANALYSIS_STREAM_TTL_SECONDS = 7 * 24 * 3600;
  * read live, same fields and MAXLEN ~ as BullMQ's own publishEvent) and, under the same id, to the
  * analysis's own stream, which backfill reads so a resume costs that analysis's events only. The
  * first id ever written this way is remembered: older resume points predate the per-analysis copies.
+ * A terminal event marks the analysis ended; a partial event of an ended analysis is not written
+ * (ARGV[6]: 'terminal', 'partial' or 'other').
  */
 const PUBLISH = `
+if ARGV[6] == 'partial' and redis.call('EXISTS', KEYS[4]) == 1 then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[2], 'analysisId', ARGV[3], 'payload', ARGV[4])
 local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], id, 'payload', ARGV[4])
 if type(added) == 'table' and added.err then
@@ -44,6 +53,7 @@ if type(added) == 'table' and added.err then
 end
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('SET', KEYS[3], id, 'NX')
+if ARGV[6] == 'terminal' then redis.call('SET', KEYS[4], '1', 'EX', ARGV[5]) end
 return id
 `;
 
@@ -61,22 +71,34 @@ export function createProgressPublisher(opts: {
   const maxLen = String(opts.eventsMaxLen ?? DEFAULT_EVENTS_MAX_LEN);
   let sha: string | undefined;
   const ttl = String(ANALYSIS_STREAM_TTL_SECONDS);
+  const run = async (event: ProgressEvent, mode: 'terminal' | 'partial' | 'other'): Promise<unknown> => {
+    const { eventName, analysisId, payload } = encodeProgress(event);
+    const keys = [
+      shared,
+      analysisStreamKey(opts.prefix, analysisId),
+      since,
+      analysisEndedKey(opts.prefix, analysisId),
+    ];
+    const args = [maxLen, eventName, analysisId, payload, ttl, mode];
+    // EVALSHA saves sending the script each time; NOSCRIPT (a restarted Redis) sends it once more.
+    if (sha) {
+      try {
+        return await redis.evalsha(sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!String(err).includes('NOSCRIPT')) throw err;
+      }
+    }
+    const result = await redis.eval(PUBLISH, keys.length, ...keys, ...args);
+    sha ??= String(await redis.script('LOAD', PUBLISH));
+    return result;
+  };
   return {
     async publish(event) {
-      const { eventName, analysisId, payload } = encodeProgress(event);
-      const keys = [shared, analysisStreamKey(opts.prefix, analysisId), since];
-      const args = [maxLen, eventName, analysisId, payload, ttl];
-      // EVALSHA saves sending the script each time; NOSCRIPT (a restarted Redis) sends it once more.
-      if (sha) {
-        try {
-          return String(await redis.evalsha(sha, 3, ...keys, ...args));
-        } catch (err) {
-          if (!String(err).includes('NOSCRIPT')) throw err;
-        }
-      }
-      const id = String(await redis.eval(PUBLISH, 3, ...keys, ...args));
-      sha ??= String(await redis.script('LOAD', PUBLISH));
-      return id;
+      return String(await run(event, isTerminalEvent(event) ? 'terminal' : 'other'));
+    },
+    async publishPartial(event) {
+      const id = await run(event, 'partial');
+      return id === null ? null : String(id);
     },
     async lastEvent(analysisId) {
       const key = analysisStreamKey(opts.prefix, analysisId);

@@ -143,6 +143,8 @@ class Watcher {
       if (this.done) return;
       const event = snapshotEvent(snapshot);
       let resumed = false;
+      // The backfill's last partial waits for the events buffered meanwhile: any of them supersedes it.
+      let tail: FollowedEvent | undefined;
       if (lastEventId) {
         const { trimmed, events, seen } = await this.hub.backfill(this.analysisId, lastEventId);
         if (this.done) return;
@@ -150,7 +152,9 @@ class Watcher {
           resumed = true;
           this.last = lastEventId;
           if (seen) this.raise(seen);
-          for (const item of latestPartialOnly(events)) {
+          const caught = latestPartialOnly(events);
+          if (caught.at(-1)?.event.kind === 'partial') tail = caught.pop();
+          for (const item of caught) {
             this.deliver(item);
             if (this.done) return;
           }
@@ -168,13 +172,13 @@ class Watcher {
         // Events published between the tip read and the snapshot read can be older than the snapshot:
         // the floor (raised by the snapshot) keeps them out.
       }
-      const last = this.last;
+      const last = tail?.id ?? this.last;
       const pending = (this.buffered ?? [])
         .filter((item) => compareStreamIds(item.id, last) > 0) // the rest is covered by snapshot/backfill
         .sort((a, b) => compareStreamIds(a.id, b.id));
       this.buffered = null;
-      // Published while this watcher started: caught up on like a backfill.
-      for (const item of latestPartialOnly(pending)) {
+      // Published while this watcher started: caught up on like a backfill, after it.
+      for (const item of latestPartialOnly(tail && pending.length === 0 ? [tail] : pending)) {
         this.deliver(item);
         if (this.done) return;
       }

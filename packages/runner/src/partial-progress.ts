@@ -205,10 +205,12 @@ export class PartialProgress {
       partial: { share: clampShare(partial.share), finding },
     };
     this.inFlight = this.opts.publisher
-      .publish(event)
+      .publishPartial(event)
       .then(
-        () => {
-          this.published++;
+        (id) => {
+          // Null: the analysis ended meanwhile (a cancel mid-step); its partials stop here.
+          if (id === null) this.closed = true;
+          else this.published++;
         },
         (err: unknown) => {
           // Safe to miss: the next partial or stage event supersedes it. One line per run is enough.
@@ -226,10 +228,21 @@ function clampShare(share: number): number {
   return Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0;
 }
 
+/**
+ * One line of plain text: findings quote the contract (a party's name), so a crafted document must
+ * not put line breaks or terminal escape sequences under a CLI's bar or in a log.
+ */
+function plainLine(text: string): string {
+  return text
+    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** A finding that cannot be read is no finding: the bar still moves. */
 function findingOf(partial: StepPartial, log: Log): string | null {
   try {
-    const text = partial.finding();
+    const text = plainLine(partial.finding() ?? '');
     return text ? text.slice(0, MAX_FINDING_CHARS) : null;
   } catch (err) {
     log.warn({ err, stage: partial.stage }, 'could not read the finding of a partial answer');

@@ -214,6 +214,11 @@ function counted(publisher: ProgressPublisher, metrics: RuntimeMetrics | undefin
       metrics.progressPublished.inc();
       return id;
     },
+    async publishPartial(event) {
+      const id = await publisher.publishPartial(event);
+      if (id !== null) metrics.progressPublished.inc();
+      return id;
+    },
     lastEvent: (analysisId) => publisher.lastEvent(analysisId),
     close: () => publisher.close(),
   };
