@@ -15,7 +15,8 @@ export interface PageGlobals {
 
 /**
  * Installs a recorder in every page of the context: what the connection indicator said, the
- * percents the bar showed, and where the notice under the bar stood (it must never move).
+ * percents the bar showed, and where the notice under the bar stood, measured from the bar (it must
+ * never move: every line of the panel has a fixed height).
  */
 export const RECORDER = `
 (() => {
@@ -28,7 +29,10 @@ export const RECORDER = `
     const p = bar ? Number(bar.getAttribute('aria-valuenow')) : null;
     if (p !== null && w.__percent[w.__percent.length - 1] !== p) w.__percent.push(p);
     const notice = document.querySelector('.notice');
-    if (notice && bar) w.__noticeTop.add(Math.round(notice.getBoundingClientRect().top + window.scrollY));
+    // Measured from the bar: a page-wide banner above both ("Reconnecting…" when a request fails)
+    // moves the whole page, which is not the panel's lines changing height.
+    if (notice && bar)
+      w.__noticeTop.add(Math.round(notice.getBoundingClientRect().top - bar.getBoundingClientRect().top));
   }, 40);
 })();
 `;
