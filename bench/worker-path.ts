@@ -3,9 +3,13 @@
  * One real worker process (apps/worker, as the Procfile runs it) works through analyses one at a
  * time against the simulated model (no latency), on devstack's PostgreSQL and Redis.
  *
- *   pnpm bench:worker-path [--analyses=40] [--warmup=5] [--baseline=300] [--label=current]
+ *   pnpm bench:worker-path [--analyses=40] [--warmup=5] [--baseline=300] [--stream-ms=0] [--partials=4] [--label=current]
  *
  * `--label` keeps runs of different code apart in bench/results (e.g. `before` for a comparison).
+ * `--stream-ms` paces each streamed answer over that long, as a real model does: the worker reads
+ * the chunks as they come, so what follows the last one is what the path costs. At 0 every chunk
+ * arrives at once and reading them all falls after `answeredAt`. `--partials=0` runs the worker with
+ * PROGRESS_PARTIALS_PER_SECOND=0: whole answers, not streamed (the path before streaming).
  *
  * The simulator runs in this process and notes when it handed each answer to the socket
  * (`answeredAt`); a blocked XREAD in this process notes when each progress event arrives. One
@@ -30,8 +34,11 @@ const arg = (name: string, fallback: string) =>
 const ANALYSES = arg('analyses', '40');
 const WARMUP = arg('warmup', '5');
 const BASELINE = arg('baseline', '300');
+const STREAM_MS = arg('stream-ms', '0');
+const PARTIALS = arg('partials', '4');
 const LABEL = process.argv.find((a) => a.startsWith('--label='))?.split('=')[1] ?? 'current';
 const CREDITS = 10;
+const TERMINAL = ['completed', 'failed', 'canceled'];
 
 const fieldsToObject = (fields: string[]) => {
   const out: Record<string, string> = {};
@@ -91,7 +98,12 @@ function readStream(
 
 async function main() {
   const started = Date.now();
-  stack = await startBenchStack({ extraEnv: { SIGNUP_CREDITS: String((ANALYSES + WARMUP + 5) * CREDITS) } });
+  stack = await startBenchStack({
+    extraEnv: {
+      SIGNUP_CREDITS: String((ANALYSES + WARMUP + 5) * CREDITS),
+      PROGRESS_PARTIALS_PER_SECOND: String(PARTIALS),
+    },
+  });
   const sim = stack.modelUrl.replace(/\/v1\/?$/, '');
   const database = createDb(stack.databaseUrl, { max: 2 });
   const { db } = database;
@@ -104,7 +116,7 @@ async function main() {
     if (f.event !== PROGRESS_EVENT_NAME) return;
     const e = JSON.parse(f.payload ?? '{}') as { analysisId: string; kind: string; stage: string };
     arrivals.push({ at, analysisId: e.analysisId, kind: e.kind, stage: e.stage });
-    if (e.kind === 'completed' || e.kind === 'failed' || e.kind === 'canceled') waiters.get(e.analysisId)?.();
+    if (TERMINAL.includes(e.kind)) waiters.get(e.analysisId)?.();
   });
 
   const worker = spawnApp('apps/worker/src/main.ts', stack.env);
@@ -133,6 +145,12 @@ async function main() {
       })
       .returning({ quoteId: quotes.quoteId });
     await fetch(`${sim}/__sim/reset`, { method: 'POST' });
+    if (STREAM_MS > 0)
+      await fetch(`${sim}/__sim/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ streamMs: STREAM_MS }),
+      });
     const { analysisId } = await client.analysis.submit.mutate({
       quoteId: quote?.quoteId as string,
       idempotencyKey: `path-${runTag}-${i}`,
@@ -143,13 +161,14 @@ async function main() {
         clearTimeout(t);
         resolve();
       });
-      if (arrivals.some((a) => a.analysisId === analysisId && a.kind !== 'progress')) resolve();
+      if (arrivals.some((a) => a.analysisId === analysisId && TERMINAL.includes(a.kind))) resolve();
     });
     waiters.delete(analysisId);
     const stats = (await (await fetch(`${sim}/__sim/stats`)).json()) as {
       requests: { answeredAt?: number; outcome: string }[];
     };
-    const mine = arrivals.filter((a) => a.analysisId === analysisId);
+    // The step's own event (the next stage, or the end), not a partial published while it streamed.
+    const mine = arrivals.filter((a) => a.analysisId === analysisId && a.kind !== 'partial');
     if (mine.at(-1)?.kind !== 'completed') failed++;
     if (i < WARMUP) continue;
     const answers = stats.requests.flatMap((r) => (r.answeredAt ? [r.answeredAt] : [])).sort((a, b) => a - b);
@@ -208,7 +227,14 @@ async function main() {
   ]);
   if (failed) console.log(`\n${failed} analyses did not complete`);
   const saved = await saveResult('worker-path', {
-    config: { label: LABEL, analyses: ANALYSES, warmup: WARMUP, baseline: BASELINE },
+    config: {
+      label: LABEL,
+      analyses: ANALYSES,
+      warmup: WARMUP,
+      baseline: BASELINE,
+      streamMs: STREAM_MS,
+      partials: PARTIALS,
+    },
     at: new Date().toISOString(),
     machine: await machine(redis),
     seconds: Math.round((Date.now() - started) / 1000),
