@@ -19,6 +19,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { type SimulatorControl, simulatorControl } from '../support/model';
 import { seedAnalysis, seedUser } from '../support/seed';
+import { waitUntil } from '../support/wait';
 import { eventsOf, silentLog, startHub, waitForAnalysis } from './fixture';
 
 // End to end within a step: the simulated model streams each answer over HTTP, the engine reads it
@@ -90,7 +91,13 @@ async function analyse(): Promise<{ analysisId: string; events: ProgressEvent[] 
   const { analysisId } = await seedAnalysis(db, userId);
   await enqueueAnalysis(queue, analysisId, { attempts: 2, backoffMs: 50 });
   await waitForAnalysis(db, analysisId, (r) => r.status === 'completed', 60_000);
-  return { analysisId, events: await eventsOf(hub, analysisId) };
+  // The terminal event is published just after the commit Postgres shows: wait for it too.
+  let events: ProgressEvent[] = [];
+  await waitUntil(async () => {
+    events = await eventsOf(hub, analysisId);
+    return events.some((e) => e.kind === 'completed');
+  }, 'the completed event');
+  return { analysisId, events };
 }
 
 /** The publisher as it is, noting when each event is handed to it: the clock the rate is measured on. */
