@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, trpcClient } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
 import { expectSimulatedMemo } from '../support/memo';
-import { startProductStack } from '../support/stack';
+import { HOLDABLE_STEPS_ENV, holdStep, startProductStack } from '../support/stack';
 import { until } from '../support/wait';
 
 /**
@@ -16,12 +16,7 @@ let stack: Awaited<ReturnType<typeof startProductStack>>;
 
 beforeAll(async () => {
   stack = await startProductStack({
-    extraEnv: {
-      MODEL_STEP_TRIES: '100000',
-      MODEL_STEP_RETRY_BUDGET_MS: '600000',
-      MODEL_STEP_BACKOFF_MS: '50',
-      MODEL_REQUESTS_PER_MINUTE: '0',
-    },
+    extraEnv: HOLDABLE_STEPS_ENV,
   });
 }, 180_000);
 afterAll(async () => {
@@ -38,9 +33,7 @@ function section(markdown: string, heading: string): string {
   return markdown.slice(start, end < 0 ? undefined : end);
 }
 
-/** The model answers 429 to every request for this step (schema name) until told otherwise. */
-const hold = (schemaName: string) =>
-  stack.sim.fail('429', 1_000_000, { step: schemaName, retryAfterMs: 100 });
+const hold = (schemaName: string) => holdStep(stack, schemaName);
 
 describe('analysis.draft', () => {
   it('holds the finished steps while running, grows step by step, is refused to others, and gives way to the memo', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from '../support/client';
 import { SMALL_CONTRACT } from '../support/contracts';
 import { repoRoot } from '../support/processes';
-import { startProductStack } from '../support/stack';
+import { HOLDABLE_STEPS_ENV, holdStep, startProductStack } from '../support/stack';
 import { until } from '../support/wait';
 import { createApiKey, start } from './support';
 
@@ -20,12 +20,7 @@ let stack: Awaited<ReturnType<typeof startProductStack>>;
 
 beforeAll(async () => {
   stack = await startProductStack({
-    extraEnv: {
-      MODEL_STEP_TRIES: '100000',
-      MODEL_STEP_RETRY_BUDGET_MS: '600000',
-      MODEL_STEP_BACKOFF_MS: '50',
-      MODEL_REQUESTS_PER_MINUTE: '0',
-    },
+    extraEnv: HOLDABLE_STEPS_ENV,
   });
 }, 180_000);
 afterAll(async () => {
@@ -45,9 +40,7 @@ async function integrator() {
 const revmemo = (args: string[], env: Record<string, string>) =>
   start('node', ['--import', 'tsx', 'packages/client/src/cli.ts', ...args], { cwd: repoRoot, env }).done;
 
-/** The model answers 429 to every request for this step (schema name) until told otherwise. */
-const hold = (schemaName: string) =>
-  stack.sim.fail('429', 1_000_000, { step: schemaName, retryAfterMs: 100 });
+const hold = (schemaName: string) => holdStep(stack, schemaName);
 
 describe('client.draft', () => {
   it('returns step 1 only while step 2 is held, null once completed, and NOT_FOUND to another user', async () => {

@@ -2,7 +2,7 @@ import { STEPS } from '@revmemo/engine';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_CONTRACT } from '../support/contracts';
-import { startProductStack } from '../support/stack';
+import { HOLDABLE_STEPS_ENV, holdStep, startProductStack } from '../support/stack';
 import {
   analysisIdFromUrl,
   fixtureFiles,
@@ -26,12 +26,7 @@ let page: Page;
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
     startProductStack({
-      extraEnv: {
-        MODEL_STEP_TRIES: '100000',
-        MODEL_STEP_RETRY_BUDGET_MS: '600000',
-        MODEL_STEP_BACKOFF_MS: '50',
-        MODEL_REQUESTS_PER_MINUTE: '0',
-      },
+      extraEnv: HOLDABLE_STEPS_ENV,
     }),
     launchBrowser(),
   ]);
@@ -43,8 +38,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const hold = (schemaName: string) =>
-  stack.sim.fail('429', 1_000_000, { step: schemaName, retryAfterMs: 100 });
+const hold = (schemaName: string) => holdStep(stack, schemaName);
 const title = (i: number) => STEPS[i]?.title as string;
 
 describe('the draft memo', () => {

@@ -47,3 +47,19 @@ export async function startProductStack(
   };
   return stack;
 }
+
+/**
+ * Settings under which a step can be held for as long as a test needs: a model that answers 429 is
+ * retried in-step quickly and without end (see holdStep), so the analysis waits at that step.
+ */
+export const HOLDABLE_STEPS_ENV: Record<string, string> = {
+  MODEL_STEP_TRIES: '100000',
+  MODEL_STEP_RETRY_BUDGET_MS: '600000',
+  MODEL_STEP_BACKOFF_MS: '50',
+  MODEL_REQUESTS_PER_MINUTE: '0',
+};
+
+/** The model answers 429 to every request for this step (schema name) until the simulator is reset. */
+export function holdStep(stack: { sim: ReturnType<typeof simulatorControl> }, schemaName: string) {
+  return stack.sim.fail('429', 1_000_000, { step: schemaName, retryAfterMs: 100 });
+}
