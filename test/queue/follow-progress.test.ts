@@ -158,8 +158,26 @@ describe('followProgress', () => {
       }),
     );
     expect(got.map((g) => g.event.kind)).toEqual(['progress', 'canceled']);
-    // No stream entry exists for the database-only terminal state: it reuses the newest id.
-    expect(compareStreamIds(got[1]?.id as string, got[0]?.id as string)).toBeGreaterThanOrEqual(0);
+    // No stream entry exists for the database-only terminal state, yet its id still comes after the
+    // last one sent: a client checking that ids only increase must not see it repeat one.
+    expectNeverBack(got);
+  });
+
+  it('ends after the backfill with a fresh id when the analysis committed its end while the watcher started', async () => {
+    const a = new FakeAnalysis(worker.publisher);
+    const seenId = await a.step(0);
+    // Between the watcher's tip read and its backfill read, the worker publishes one more stage and
+    // commits the end; its terminal event is not published yet (the deploy-storm race).
+    const readSnapshot = async () => {
+      await a.step(1);
+      await a.finish('completed', { publish: false });
+      return a.readSnapshot();
+    };
+    const got = await take(
+      followProgress({ hub: serverA.hub, analysisId: a.analysisId, lastEventId: seenId, readSnapshot }),
+    );
+    expect(got.map((g) => g.event.kind)).toEqual(['progress', 'completed']);
+    expectNeverBack(got);
   });
 
   it("resumes from the analysis's own stream when the shared one was trimmed past the resume point", async () => {

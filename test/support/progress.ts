@@ -67,10 +67,6 @@ export function expectNeverBack(events: Received[]) {
 }
 
 /**
- * A resume from `before`'s last id: the first resumed event is live (not a snapshot) and comes after
- * the last id seen, and the whole, joined, never goes back.
- */
-/**
  * What a watcher that catches up on `events` all at once receives: the same events, less every
  * partial that a later event supersedes (docs/progress-transport.md, "Progress within a step").
  */
@@ -78,6 +74,10 @@ export function withoutSupersededPartials(events: Received[]): Received[] {
   return events.filter((e, i) => e.event.kind !== 'partial' || i === events.length - 1);
 }
 
+/**
+ * A resume from `before`'s last id: the first resumed event is live (not a snapshot) and comes after
+ * the last id seen, and the whole, joined, never goes back.
+ */
 export function expectResumedAfter(before: Received[], after: Received[]) {
   const lastSeen = before.at(-1);
   const first = after[0];

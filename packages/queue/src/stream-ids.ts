@@ -30,3 +30,12 @@ export function compareStreamIds(a: string, b: string): number {
 export function maxStreamId(a: string, b: string): string {
   return compareStreamIds(a, b) >= 0 ? a : b;
 }
+
+/**
+ * The smallest id after `id`. Only for a terminal state that has no stream entry of its own (read from
+ * Postgres): it must still come after every id the watcher was sent, and the stream ends on it.
+ */
+export function streamIdAfter(id: string): string {
+  const [ms, seq] = parse(id);
+  return `${ms}-${seq + 1n}`;
+}

@@ -6,7 +6,7 @@ import {
   stageIndex,
 } from '@revmemo/contracts';
 import type { ProgressHub } from './hub';
-import { compareStreamIds } from './stream-ids';
+import { compareStreamIds, streamIdAfter } from './stream-ids';
 
 export interface FollowedEvent {
   id: string;
@@ -158,10 +158,13 @@ class Watcher {
             this.deliver(item);
             if (this.done) return;
           }
-          // The backfill did not end the stream, yet Postgres may already be terminal (the terminal
-          // event was trimmed, or never published because the publisher died after the commit).
+          // The backfill did not end the stream, yet Postgres may already be terminal: the terminal
+          // event was trimmed, never published (the publisher died after the commit), or is being
+          // published just now. The stream ends on the database's state, under an id after every id
+          // sent (the backfill may hold events newer than the tip read before it).
           if (isTerminalEvent(event)) {
-            this.deliver({ id: compareStreamIds(tip, this.last) > 0 ? tip : this.last, event });
+            const id = compareStreamIds(tip, this.last) > 0 ? tip : streamIdAfter(this.last);
+            this.deliver({ id, event });
             return;
           }
         }
