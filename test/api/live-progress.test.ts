@@ -200,9 +200,10 @@ describe('progress within a step, through the server and the worker process', ()
     expect(second.events.at(-1)?.event.kind).toBe('completed');
   }, 120_000);
 
-  it('a cancel mid-step ends the stream: no partial of the running step follows the canceled event', async () => {
-    // The step keeps streaming for seconds after the cancel lands; the worker notices only at its
-    // next write, so without the publisher's fence its partials would follow the terminal event.
+  it('a cancel mid-step ends the stream and hangs up on the model: no partial follows canceled, the rest of the answer is not paid for', async () => {
+    // The step would stream for 4 s more after the cancel lands. The worker's next partial publish
+    // is refused (the ended marker), so no partial follows the terminal event, and the run aborts
+    // its model request there instead of reading (and paying for) the rest of the answer.
     await stack.sim.configure({ streamMs: 4_000, streamChunks: 400 });
     const { client, analysisId } = await submitOne();
     await until(
@@ -216,7 +217,15 @@ describe('progress within a step, through the server and the worker process', ()
       (found) => found !== undefined,
       'the canceled event',
     );
-    // Past the end of the step's answer (4 s of streaming), when the worker's run has noticed.
+    // Step 1's request ends one way or the other: hung up on by the worker, or answered in full.
+    const [step1] = await until(
+      async () => (await stack.sim.requests()).filter((r) => r.step?.includes('step1')),
+      (calls) => calls.length === 1 && calls[0]?.answeredAt !== undefined,
+      'step 1 request to end',
+    );
+    expect(step1?.outcome).toBe('client-closed');
+    expect(await stack.sim.requests()).toHaveLength(1); // no step after it either
+    // Past the end the step's answer would have had (4 s of streaming): nothing more was published.
     await new Promise((resolve) => setTimeout(resolve, 4_500));
     const after = await publishedAfter(analysisId, (canceledAt as Received).id);
     expect(after.filter(isPartial), show(after)).toEqual([]);

@@ -32,6 +32,11 @@ export interface PartialProgressOptions {
   log: Log;
   /** Partial events per second at most (PROGRESS_PARTIALS_PER_SECOND); 0 publishes none. */
   perSecond: number;
+  /**
+   * A partial was refused because the analysis ended (a cancel from the web process): the run stops
+   * its model request now instead of paying for the rest of the answer (docs/durable-steps.md).
+   */
+  onAnalysisEnded?: () => void;
 }
 
 /**
@@ -209,8 +214,10 @@ export class PartialProgress {
       .then(
         (id) => {
           // Null: the analysis ended meanwhile (a cancel mid-step); its partials stop here.
-          if (id === null) this.closed = true;
-          else this.published++;
+          if (id === null) {
+            this.closed = true;
+            this.opts.onAnalysisEnded?.();
+          } else this.published++;
         },
         (err: unknown) => {
           // Safe to miss: the next partial or stage event supersedes it. One line per run is enough.

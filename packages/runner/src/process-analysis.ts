@@ -179,6 +179,8 @@ interface Run {
    * Closed before anything ends the run, so no partial follows a terminal event.
    */
   partials: PartialProgress;
+  /** Aborted when a partial publish finds the analysis ended (canceled mid-step): cuts its model call. */
+  ended: AbortController;
 }
 
 function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
@@ -194,6 +196,7 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       job_id: job.id,
       attempt: job.attemptsMade + 1,
     });
+    const ended = new AbortController();
     const run: Run = {
       deps,
       job,
@@ -214,7 +217,9 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
         publisher: deps.publisher,
         log,
         perSecond: deps.partialsPerSecond ?? PROGRESS_DEFAULTS.partialsPerSecond,
+        onAnalysisEnded: () => ended.abort(new NoLongerRunning()),
       }),
+      ended,
     };
     if (deps.stopping.aborted) {
       // A stopping worker can still be handed a job (BullMQ fetches ahead): give it straight back,
@@ -423,7 +428,9 @@ async function runSteps(run: Run, start: RunStart) {
     );
   };
 
-  const cut = [deps.stopNow, run.jobSignal].filter((s): s is AbortSignal => s !== undefined);
+  const cut = [deps.stopNow, run.jobSignal, run.ended.signal].filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
   const pipeline = runPipeline({
     client: deps.model.client,
     model: deps.model.name,
@@ -489,7 +496,8 @@ async function handleRunError(run: Run, start: RunStart, err: unknown): Promise<
     log.warn({ err }, 'job lock lost; leaving the analysis to its next run');
     throw new Error(jobFailureReason(err));
   }
-  if (err instanceof NoLongerRunning) {
+  // Canceled mid-step: the fenced partial publish saw it first and cut the model call.
+  if (err instanceof NoLongerRunning || (isAbort(err) && run.ended.signal.aborted)) {
     const stored = await publishStored(run.release, analysisId);
     log.info({ status: stored?.status }, 'analysis stopped: no longer running');
     return 'canceled';
