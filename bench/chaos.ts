@@ -4,7 +4,7 @@
  * writes them to bench/results/chaos.json. Exit code 1 when an invariant broke.
  *
  *   pnpm chaos [--analyses 60] [--fail 6] [--kill-every 2000-4000] [--max-kills N]
- *              [--duration 180] [--latency 400] [--down 3000] [--settle 180]
+ *              [--duration 180] [--latency 400] [--stream-ms 1000] [--down 3000] [--settle 180]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     'max-kills': { type: 'string' },
     duration: { type: 'string' },
     latency: { type: 'string' },
+    'stream-ms': { type: 'string' },
     down: { type: 'string' },
     settle: { type: 'string' },
   },
@@ -50,6 +51,7 @@ const opts: ChaosOptions = {
   maxWorkerKills: num(values['max-kills'], DEFAULT_CHAOS.maxWorkerKills, 'max-kills'),
   durationMs: num(values.duration, DEFAULT_CHAOS.durationMs / 1000, 'duration') * 1000,
   modelLatencyMs: num(values.latency, DEFAULT_CHAOS.modelLatencyMs, 'latency'),
+  modelStreamMs: num(values['stream-ms'], DEFAULT_CHAOS.modelStreamMs, 'stream-ms'),
   downMs: num(values.down, DEFAULT_CHAOS.downMs, 'down'),
   settleMs: num(values.settle, DEFAULT_CHAOS.settleMs / 1000, 'settle') * 1000,
   log: (line) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`),

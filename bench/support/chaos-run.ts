@@ -38,6 +38,11 @@ export interface ChaosOptions {
   downMs: number;
   /** Simulated model latency per call: long enough that kills land mid-analysis. */
   modelLatencyMs: number;
+  /**
+   * How long each answer streams after the latency (0: sent at once). Streaming answers make the
+   * workers publish partial events, so kills and outages land mid-answer and mid-partial as well.
+   */
+  modelStreamMs: number;
   /** After the chaos phase, how long to wait for analyses to end before calling them stuck. */
   settleMs: number;
   log?: (line: string) => void;
@@ -51,6 +56,7 @@ export const DEFAULT_CHAOS: ChaosOptions = {
   durationMs: 180_000,
   downMs: 3_000,
   modelLatencyMs: 400,
+  modelStreamMs: 1_000,
   settleMs: 180_000,
 };
 
@@ -79,6 +85,9 @@ export interface ChaosReport {
     unfinished: number;
     /** Times a watcher resumed on the other web process after being cut off. */
     switches: number;
+    /** Partial events (progress within a step) the watchers received, and the workers published. */
+    partialsReceived: number;
+    partialsPublished: number;
   };
   modelCalls: {
     total: number;
@@ -205,19 +214,25 @@ async function startModelProxy(upstream: string) {
           return;
         }
       }
+      // Passed on as it arrives (a streamed answer stays streamed), and hung up upstream when the
+      // worker hangs up (a SIGKILLed worker): the simulator sees what a provider would.
+      const hangUp = new AbortController();
+      res.on('close', () => hangUp.abort());
       const upstreamRes = await fetch(`${upstream}${req.url ?? ''}`, {
         method: req.method,
         headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json') },
         body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+        signal: hangUp.signal,
       });
-      const out = Buffer.from(await upstreamRes.arrayBuffer());
       res.writeHead(upstreamRes.status, {
         'content-type': upstreamRes.headers.get('content-type') ?? 'application/json',
       });
-      res.end(out);
-    } catch {
-      if (!res.headersSent) res.writeHead(502);
+      if (upstreamRes.body) for await (const chunk of upstreamRes.body) res.write(chunk);
       res.end();
+    } catch {
+      // Cut mid-answer: cut the worker's connection too, as a provider's dropped stream would.
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502).end();
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -305,17 +320,10 @@ class Watcher {
   }
 
   private onEvent(id: string, event: ProgressEvent) {
-    const prev = this.received.at(-1);
-    if (this.lastId && prev) {
-      const order = compareStreamIds(id, this.lastId);
-      const same =
-        prev.event.kind === event.kind &&
-        prev.event.stage === event.stage &&
-        prev.event.percent === event.percent;
-      if (order < 0 || (order === 0 && same)) {
-        this.replays++;
-        return;
-      }
+    // Ids strictly increase across every connection of a watcher (docs/progress-transport.md).
+    if (this.lastId && compareStreamIds(id, this.lastId) <= 0) {
+      this.replays++;
+      return;
     }
     this.received.push({ id, event });
     this.lastId = id;
@@ -432,7 +440,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     cleanups.push(() => redis.stop());
     hardKills.add(() => void redis.stop());
     await migrate(pg.url);
-    const sim = await startModelSimulator({ latencyMs: opts.modelLatencyMs });
+    const sim = await startModelSimulator({
+      latencyMs: opts.modelLatencyMs,
+      streamMs: opts.modelStreamMs,
+      streamChunks: 0,
+    });
     cleanups.push(() => sim.close());
     const proxy = await startModelProxy(sim.url.replace(/\/v1\/?$/, ''));
     cleanups.push(() => proxy.close());
@@ -652,6 +664,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     // Gaps: progress entries of the analysis, after the watcher's first event, that it never got
     // and that would have moved its bar (a stale entry below what it already showed is no gap).
+    // Partial events are safe to miss (a resume sends only the latest): never a gap.
     const redisClient = new Redis(redis.url, { maxRetriesPerRequest: 3 });
     redisClient.on('error', () => undefined);
     const entries = (await redisClient.xrange(eventsStreamKey(env.QUEUE_PREFIX as string), '-', '+')) as [
@@ -660,13 +673,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     ][];
     await redisClient.quit();
     const streamByAnalysis = new Map<string, { id: string; percent: number }[]>();
+    let partialEvents = 0;
     for (const [id, raw] of entries) {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < raw.length; i += 2) f[raw[i] as string] = raw[i + 1] as string;
       if (f.event !== PROGRESS_EVENT_NAME || !f.analysisId || !byId.has(f.analysisId)) continue;
       let percent = 0;
       try {
-        percent = Number((JSON.parse(f.payload ?? '{}') as { percent?: number }).percent ?? 0);
+        const payload = JSON.parse(f.payload ?? '{}') as { percent?: number; kind?: string };
+        if (payload.kind === 'partial') {
+          partialEvents++;
+          continue;
+        }
+        percent = Number(payload.percent ?? 0);
       } catch {}
       const list = streamByAnalysis.get(f.analysisId) ?? [];
       list.push({ id, percent });
@@ -759,6 +778,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         replays: watchers.reduce((a, w) => a + w.replays, 0),
         unfinished: watchers.filter((w) => !w.finished).length,
         switches: watchers.reduce((a, w) => a + w.switches, 0),
+        partialsReceived: watchers.reduce(
+          (a, w) => a + w.received.filter((r) => r.event.kind === 'partial').length,
+          0,
+        ),
+        partialsPublished: partialEvents,
       },
       modelCalls: {
         total: stats.total,
@@ -788,7 +812,7 @@ export function formatChaosReport(r: ChaosReport): string {
   return [
     `chaos run: ${r.submitted} analyses (${o.meantToFail} meant to fail), ${r.chaos.workerKills} worker SIGKILLs, ` +
       `${r.chaos.webKills} web SIGKILL, ${r.chaos.redisRestarts} Redis and ${r.chaos.postgresRestarts} PostgreSQL restart(s) ` +
-      `(${o.downMs} ms down), model latency ${o.modelLatencyMs} ms, ${Math.round(r.elapsedMs / 1000)} s`,
+      `(${o.downMs} ms down), model latency ${o.modelLatencyMs} ms + ${o.modelStreamMs} ms streaming, ${Math.round(r.elapsedMs / 1000)} s`,
     `  ordinary analyses failed          ${r.ordinaryFailures.length} of ${r.submitted - o.meantToFail}` +
       (r.ordinaryFailures.length
         ? ` (${[...new Set(r.ordinaryFailures.map((f) => f.message))].join(' | ')})`
@@ -800,6 +824,7 @@ export function formatChaosReport(r: ChaosReport): string {
       (r.watchers.examples.length ? ` (e.g. ${r.watchers.examples.join('; ')})` : ''),
     `  watcher gaps / replays            ${r.watchers.gaps} / ${r.watchers.replays}` +
       `  (unfinished watchers ${r.watchers.unfinished}, resumed on the other web process ${r.watchers.switches} times)`,
+    `  partial events                    ${r.watchers.partialsReceived} received of ${r.watchers.partialsPublished} published (a resume gets only the latest)`,
     `  model calls per completed analysis mean ${r.modelCalls.perCompleted.mean} / max ${r.modelCalls.perCompleted.max}` +
       `  (total ${r.modelCalls.total}, unattributed ${r.modelCalls.unattributed})`,
     `  unstructured log lines            ${r.logs.unstructuredDuringRedisRestart} during the Redis restart, ${r.logs.unstructuredTotal} in the whole run`,

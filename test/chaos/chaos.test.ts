@@ -4,7 +4,8 @@ import { type ChaosReport, formatChaosReport, killEverything, runChaos } from '.
 /**
  * A small `pnpm chaos` (see docs/chaos.md): 12 analyses (2 of them a contract the model rejects),
  * 2 web processes and 2 workers, 6 worker SIGKILLs, one web SIGKILL, one Redis and one PostgreSQL
- * restart (3 s down each), one watcher per analysis. Invariants only, never timings: nothing lost
+ * restart (3 s down each), one watcher per analysis, the model streaming each answer over 0.6 s (so
+ * partial events flow throughout). Invariants only, never timings: nothing lost
  * or stuck, the money exact, no ordinary analysis failed, no bar stepped back, no progress missed
  * or repeated, no raw console output while Redis was away.
  */
@@ -22,6 +23,8 @@ describe('chaos: worker deaths and outages', () => {
       durationMs: 60_000,
       downMs: 3_000,
       modelLatencyMs: 400,
+      // Streamed answers: kills and outages also land mid-answer, while partial events are published.
+      modelStreamMs: 600,
       settleMs: 240_000,
     });
     console.log(formatChaosReport(report));
@@ -35,6 +38,7 @@ describe('chaos: worker deaths and outages', () => {
       postgresRestarts: 1,
     });
     expect(report.submitted).toBe(12);
+    expect(report.watchers.partialsReceived).toBeGreaterThan(0);
 
     // Nothing lost or stuck; the rejected contracts failed, everything else completed.
     expect({ lost: report.lost, stuck: report.stuck }).toEqual({ lost: 0, stuck: 0 });
