@@ -232,6 +232,26 @@ describe('progress within a step, through the server and the worker process', ()
     expect(await chargesFor(stack.db, analysisId)).toHaveLength(0);
   });
 
+  it('a cancel while the model is still working on its first byte hangs up on it as well', async () => {
+    // No partial is published before the first byte, so only the run's end watch (the ended marker,
+    // checked every second) can notice the cancel; without it the whole answer is waited for.
+    await stack.sim.configure({ latencyMs: 8_000, streamMs: 0 });
+    const { client, analysisId } = await submitOne();
+    await until(
+      () => publishedAfter(analysisId, '0-0'),
+      (events) => events.some((e) => e.event.kind === 'progress' && e.event.stage === 'contract'),
+      'step 1 to start',
+    );
+    await client.analysis.cancel.mutate({ analysisId });
+    const [step1] = await until(
+      async () => (await stack.sim.requests()).filter((r) => r.step?.includes('step1')),
+      (calls) => calls.length === 1,
+      'step 1 request to end',
+    );
+    expect(step1?.outcome).toBe('client-closed');
+    expect(await chargesFor(stack.db, analysisId)).toHaveLength(0);
+  });
+
   it('a stream cut mid-answer is retried: charged once, the saved step is the complete answer, nothing of the cut shown as done', async () => {
     await stack.sim.fail('cut', 1, { step: 'step2' });
     const { client, quote, analysisId, memoUuid } = await submitOne();

@@ -273,6 +273,7 @@ describe('the partial-progress coalescer', () => {
       publishPartial: (event) =>
         failNext-- > 0 ? Promise.reject(new Error('Redis away')) : publisher.publishPartial(event),
       lastEvent: (id) => publisher.lastEvent(id),
+      hasEnded: (id) => publisher.hasEnded(id),
       close: async () => undefined,
     };
     const progress = new PartialProgress({ analysisId, publisher: flaky, log, perSecond: 50 });

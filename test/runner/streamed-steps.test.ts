@@ -117,6 +117,7 @@ function recording(inner: ProgressPublisher): ProgressPublisher {
       return inner.publishPartial(event);
     },
     lastEvent: (analysisId) => inner.lastEvent(analysisId),
+    hasEnded: (analysisId) => inner.hasEnded(analysisId),
     close: () => inner.close(),
   };
 }

@@ -25,6 +25,11 @@ export interface ProgressPublisher {
    * not in Postgres; docs/progress-transport.md, "Progress within a step").
    */
   lastEvent(analysisId: string): Promise<ProgressEvent | undefined>;
+  /**
+   * Whether a terminal event of the analysis was published (its ended marker, one EXISTS): how a
+   * running worker learns of a cancel from the web process before its next write.
+   */
+  hasEnded(analysisId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,9 @@ export function createProgressPublisher(opts: {
       const key = analysisStreamKey(opts.prefix, analysisId);
       const [entry] = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
       return entry ? decodeProgress(fieldsToObject(entry[1]).payload) : undefined;
+    },
+    async hasEnded(analysisId) {
+      return (await redis.exists(analysisEndedKey(opts.prefix, analysisId))) === 1;
     },
     close: async () => undefined,
   };

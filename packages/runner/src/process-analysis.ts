@@ -179,7 +179,7 @@ interface Run {
    * Closed before anything ends the run, so no partial follows a terminal event.
    */
   partials: PartialProgress;
-  /** Aborted when a partial publish finds the analysis ended (canceled mid-step): cuts its model call. */
+  /** Aborted when the run finds the analysis ended (canceled meanwhile): cuts its model call or wait. */
   ended: AbortController;
 }
 
@@ -248,8 +248,9 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       { resumed_after_steps: start.steps.length, after_worker_death: start.afterWorkerDeath },
       start.analysis.attempts > 1 ? 'analysis run resumed' : 'analysis started',
     );
+    const stopEndWatch = watchForEnd(run);
     try {
-      const memo = await runSteps(run, start);
+      const memo = await runSteps(run, start).finally(stopEndWatch);
       await Promise.all([run.recording, run.partials.close()]);
       return await capture(run, memo);
     } catch (err) {
@@ -257,6 +258,35 @@ function createJobHandler(deps: AnalysisHandlerDeps): AnalysisProcessor {
       return await handleRunError(run, start, err);
     }
   };
+}
+
+/** How often a running analysis checks whether it ended meanwhile (one EXISTS per check). */
+const END_CHECK_MS = 1_000;
+
+/**
+ * A cancel comes from the web process: it commits, then publishes `canceled`, which sets the
+ * analysis's ended marker. The run checks the marker every second and aborts its model request or
+ * wait, so a canceled analysis stops spending tokens and frees its worker slot instead of running
+ * to its next write. While an answer streams, a refused partial publish notices it sooner.
+ */
+function watchForEnd(run: Run): () => void {
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking || run.ended.signal.aborted) return;
+    checking = true;
+    run.deps.publisher
+      .hasEnded(run.analysisId)
+      .then((ended) => {
+        if (ended) run.ended.abort(new NoLongerRunning());
+      })
+      // Redis away: the run's next write to Postgres finds out instead.
+      .catch(() => undefined)
+      .finally(() => {
+        checking = false;
+      });
+  }, END_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Submit to first run: the worker metric, and the recent waits `pnpm ops doctor` shows. */
@@ -496,7 +526,7 @@ async function handleRunError(run: Run, start: RunStart, err: unknown): Promise<
     log.warn({ err }, 'job lock lost; leaving the analysis to its next run');
     throw new Error(jobFailureReason(err));
   }
-  // Canceled mid-step: the fenced partial publish saw it first and cut the model call.
+  // Canceled meanwhile: the end watch or a refused partial publish saw it and cut the model call.
   if (err instanceof NoLongerRunning || (isAbort(err) && run.ended.signal.aborted)) {
     const stored = await publishStored(run.release, analysisId);
     log.info({ status: stored?.status }, 'analysis stopped: no longer running');

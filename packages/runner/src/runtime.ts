@@ -220,6 +220,7 @@ function counted(publisher: ProgressPublisher, metrics: RuntimeMetrics | undefin
       return id;
     },
     lastEvent: (analysisId) => publisher.lastEvent(analysisId),
+    hasEnded: (analysisId) => publisher.hasEnded(analysisId),
     close: () => publisher.close(),
   };
 }
