@@ -42,6 +42,6 @@ export {
   recordQueueWait,
   recordStepDuration,
 } from './queue-positions';
-export { compareStreamIds, isStreamId, maxStreamId, STREAM_START } from './stream-ids';
+export { compareStreamIds, isStreamId, maxStreamId, STREAM_START, streamIdAfter } from './stream-ids';
 export { type ProgressSink, watchProgress } from './watch';
 export { type AnalysisProcessor, type AnalysisWorker, createAnalysisWorker } from './worker';

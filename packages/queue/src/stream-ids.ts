@@ -4,6 +4,8 @@
  */
 const STREAM_ID = /^(\d{1,20})(?:-(\d{1,20}))?$/;
 
+const MAX_SEQ = 2n ** 64n - 1n;
+
 /** The id before any entry: "everything after this" means the whole stream. */
 export const STREAM_START = '0-0';
 
@@ -37,5 +39,6 @@ export function maxStreamId(a: string, b: string): string {
  */
 export function streamIdAfter(id: string): string {
   const [ms, seq] = parse(id);
-  return `${ms}-${seq + 1n}`;
+  // Redis sequence numbers are 64-bit: past the last one, the next millisecond starts at 0.
+  return seq < MAX_SEQ ? `${ms}-${seq + 1n}` : `${ms + 1n}-0`;
 }
