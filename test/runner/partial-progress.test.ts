@@ -253,6 +253,35 @@ describe('the partial-progress coalescer', () => {
     expect(event?.partial?.finding).toBe('Parties: Evil [2J ]0;owned Corp SHIPPED and Acme');
   });
 
+  it('a partial refused because the analysis ended (a cancel) stops the partials and tells the run, once', async () => {
+    const analysisId = randomUUID();
+    let told = 0;
+    const progress = new PartialProgress({
+      analysisId,
+      publisher,
+      log: silentLog,
+      perSecond: 50,
+      onAnalysisEnded: () => told++,
+    });
+    progress.stageBegan('contract', 'Identifying the contract and its parties');
+    progress.onPartial(partialOf('contract', 0.2, null, new Map()));
+    await progress.idle();
+    expect(told).toBe(0);
+    // What a cancel from the web process publishes: the terminal event sets the ended marker.
+    await publisher.publish({
+      ...stageEvent(analysisId, 'contract', 'Canceled'),
+      kind: 'canceled',
+      status: 'canceled',
+    });
+    for (const share of [0.4, 0.6, 0.8]) {
+      progress.onPartial(partialOf('contract', share, null, new Map()));
+      await progress.idle();
+    }
+    await progress.close();
+    expect(told).toBe(1);
+    expect(await partialsOf(analysisId)).toHaveLength(1);
+  });
+
   it('publishes nothing with PROGRESS_PARTIALS_PER_SECOND=0', async () => {
     const analysisId = randomUUID();
     const progress = new PartialProgress({ analysisId, publisher, log: silentLog, perSecond: 0 });

@@ -1,4 +1,4 @@
-import { PIPELINE_STAGES } from '@revmemo/contracts';
+import { eventFromStored, PIPELINE_STAGES } from '@revmemo/contracts';
 import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
 import { createModelClient, NOT_PERFORMED_TITLE } from '@revmemo/engine';
 import { startModelSimulator } from '@revmemo/model-simulator';
@@ -180,6 +180,41 @@ describe('the analysis job', () => {
     expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
     const stages = (await eventsOf(hub, a.analysisId)).map((e) => e.stage);
     expect(stages).not.toContain('price'); // it stopped instead of running on
+  });
+
+  it('a cancel while the model works cuts its request: the job ends canceled, not retried or failed, nothing charged', async () => {
+    await simulator().setLatency(8_000);
+    const a = await seedAnalysis(db, userId);
+    await enqueueAnalysis(queue, a.analysisId, retry);
+    startWorker();
+    await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
+    // What analysis.cancel does for a running analysis: release, then publish the stored state
+    // (the terminal event sets the ended marker the running worker watches).
+    await releaseAnalysis(db, {
+      analysisId: a.analysisId,
+      status: 'canceled',
+      errorMessage: 'Canceled by the user.',
+    });
+    await publisher.publish(
+      eventFromStored(
+        (await getAnalysis(db, a.analysisId)) as NonNullable<Awaited<ReturnType<typeof getAnalysis>>>,
+      ),
+    );
+    const job = await until(
+      () => queue.getJob(a.analysisId),
+      (j) => j?.finishedOn !== undefined,
+      'the job to finish',
+    );
+    expect({ returned: job?.returnvalue, failedReason: job?.failedReason }).toEqual({
+      returned: 'canceled',
+      failedReason: undefined,
+    });
+    // Hung up on while the model was still "thinking", instead of waiting out its 8 s.
+    const calls = await simulator().requests();
+    expect(calls.map((c) => c.outcome)).toEqual(['client-closed']);
+    // The cut request still counts in the analysis's totals (the provider may bill it).
+    expect((await getAnalysis(db, a.analysisId))?.modelCalls).toBe(1);
+    expect(await chargesFor(db, a.memoUuid)).toHaveLength(0);
   });
 
   it('fails at once on a permanent error: released, not charged, not retried', async () => {

@@ -102,7 +102,8 @@ export interface StepRetryWait extends Omit<RetryWait, 'error'> {
 
 export interface ModelCall {
   step: StepKey;
-  outcome: 'ok' | 'retried' | 'failed';
+  /** 'aborted': sent, then cut by the run's signal (a cancel, a shutdown's deadline); no usage. */
+  outcome: 'ok' | 'retried' | 'failed' | 'aborted';
   /** Null for a request that got no answer (an error status, a timeout, a dropped connection). */
   usage: CallUsage | null;
 }
@@ -238,6 +239,9 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
           onAnswer: (usage) => {
             answered.push(usage);
             pending.push(report('ok', usage));
+          },
+          onAbandoned: () => {
+            pending.push(report('aborted', null));
           },
           onChunk,
         }),

@@ -46,7 +46,7 @@ export function createRuntimeMetrics(registry: Registry) {
     }),
     modelCalls: new Counter({
       name: 'revmemo_model_calls_total',
-      help: 'Model requests by outcome: ok (answered), retried (failed, tried again in the step), failed',
+      help: 'Model requests by outcome: ok (answered), retried (failed, tried again in the step), failed, aborted (cut by a cancel or shutdown)',
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -513,9 +513,19 @@ async function capture(run: Run, memo: Awaited<ReturnType<typeof runPipeline>>):
   return outcome === 'captured' ? 'completed' : 'already-terminal';
 }
 
+/** Canceled, finished or taken over meanwhile: republish what Postgres says, touch nothing else. */
+async function stoppedShort(run: Run): Promise<AnalysisOutcome> {
+  const stored = await publishStored(run.release, run.analysisId);
+  run.log.info({ status: stored?.status }, 'analysis stopped: no longer running');
+  return 'canceled';
+}
+
 /** Every way a run can stop short, in one place: hand back, wait, stop, retry, or fail for good. */
 async function handleRunError(run: Run, start: RunStart, err: unknown): Promise<AnalysisOutcome> {
   const { deps, job, token, log, analysisId } = run;
+  // Canceled meanwhile: the end watch or a refused partial publish saw it and cut the model call.
+  // Checked first: a cancel during a graceful shutdown is a finished analysis, not one to hand back.
+  if (isAbort(err) && run.ended.signal.aborted) return stoppedShort(run);
   if (err instanceof HandBack || (isAbort(err) && deps.stopping.aborted)) {
     await handBack(job, token, log);
     throw new WaitingError();
@@ -526,12 +536,7 @@ async function handleRunError(run: Run, start: RunStart, err: unknown): Promise<
     log.warn({ err }, 'job lock lost; leaving the analysis to its next run');
     throw new Error(jobFailureReason(err));
   }
-  // Canceled meanwhile: the end watch or a refused partial publish saw it and cut the model call.
-  if (err instanceof NoLongerRunning || (isAbort(err) && run.ended.signal.aborted)) {
-    const stored = await publishStored(run.release, analysisId);
-    log.info({ status: stored?.status }, 'analysis stopped: no longer running');
-    return 'canceled';
-  }
+  if (err instanceof NoLongerRunning) return stoppedShort(run);
   if (err instanceof RetryLaterError) return parkUntil(run, start, err);
 
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

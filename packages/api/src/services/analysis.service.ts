@@ -137,7 +137,10 @@ export function createAnalysisService(deps: ApiDeps) {
       return { items: page.items.map(summaryOf), nextCursor: page.nextCursor };
     },
 
-    /** Queued or running: released at once; a running worker notices at its next stage boundary. */
+    /**
+     * Queued or running: released at once. The `canceled` event sets the analysis's ended marker,
+     * which a running worker checks every second: it then cuts its model request.
+     */
     async cancel(userId: string, analysisId: string) {
       await ownedOrNotFound(userId, analysisId);
       const outcome = await releaseAnalysis(db, {

@@ -22,6 +22,11 @@ export interface StructuredRequest<T> {
   signal?: AbortSignal | undefined;
   /** Each request that got an answer, with its usage (failed requests surface as thrown errors). */
   onAnswer?: ((usage: CallUsage) => void) | undefined;
+  /**
+   * A request already sent was cut by `signal` (a cancel, a shutdown's deadline). It still counts
+   * as a call; its usage is unknown (a cut stream never gets its usage chunk).
+   */
+  onAbandoned?: (() => void) | undefined;
   /** The shared rate budget every request waits for first (docs/capacity.md); absent, none. */
   budget?: ModelBudget | undefined;
   /** Cuts a wait for budget short (a stopping worker hands the job back instead of waiting). */
@@ -122,6 +127,7 @@ async function complete<T>(
     }
   } catch (err) {
     const failure = toAnalysisError(err, req.signal);
+    if (failure instanceof AnalysisAbortedError) req.onAbandoned?.();
     // A 429 means the shared budget is above what the provider allows right now: slow every worker.
     if (req.budget && failure instanceof TransientModelError && failure.status === 429)
       await req.budget.rateLimited(retryAfterOf(err)).catch(() => undefined);
