@@ -320,7 +320,9 @@ class Watcher {
   }
 
   private onEvent(id: string, event: ProgressEvent) {
-    // Ids strictly increase across every connection of a watcher (docs/progress-transport.md).
+    // A resume continues after the id it gave, and ids strictly increase within a subscription
+    // (docs/progress-transport.md). Only a resume point lost from Redis restarts at a snapshot with
+    // a lower id, and this run's Redis is append-only: here, any id not after the last is a replay.
     if (this.lastId && compareStreamIds(id, this.lastId) <= 0) {
       this.replays++;
       return;
