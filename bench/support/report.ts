@@ -138,8 +138,12 @@ export async function saveResult(name: string, run: { config: object; [k: string
     // no history yet
   }
   runs = [...runs, run as unknown as Json].slice(-KEEP_RUNS);
-  const key = JSON.stringify(run.config);
-  const same = runs.filter((r) => JSON.stringify((r as { config?: Json }).config) === key);
+  // A median only over runs of the same configuration on the same kind of machine: figures from
+  // another CPU are not the same measurement.
+  const keyOf = (r: { config?: unknown; machine?: { cpu?: unknown; cores?: unknown } }) =>
+    JSON.stringify([r.config, r.machine?.cpu ?? null, r.machine?.cores ?? null]);
+  const key = keyOf(run as Parameters<typeof keyOf>[0]);
+  const same = runs.filter((r) => keyOf(r as Parameters<typeof keyOf>[0]) === key);
   const median = medianOf(same);
   await writeFile(
     file,
