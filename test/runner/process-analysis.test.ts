@@ -94,6 +94,27 @@ function startWorker(opts: { stopping?: AbortSignal } = {}) {
 /** The simulated model's control API (latency, failures, reset). */
 const simulator = () => simulatorControl(sim.url);
 
+/**
+ * An analysis whose step 1 is under way (each model call takes `latencyMs`), then canceled. With
+ * `publish`, as analysis.cancel does: released, then the stored state published, which sets the
+ * ended marker the running worker watches.
+ */
+async function runningThenCanceled(latencyMs: number, opts: { publish: boolean }) {
+  await simulator().setLatency(latencyMs);
+  const a = await seedAnalysis(db, userId);
+  await enqueueAnalysis(queue, a.analysisId, retry);
+  startWorker();
+  await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
+  await releaseAnalysis(db, {
+    analysisId: a.analysisId,
+    status: 'canceled',
+    errorMessage: 'Canceled by the user.',
+  });
+  const row = await getAnalysis(db, a.analysisId);
+  if (opts.publish && row) await publisher.publish(eventFromStored(row));
+  return a;
+}
+
 describe('the analysis job', () => {
   it('runs the pipeline, charges once, and publishes every stage then completed', async () => {
     const a = await seedAnalysis(db, userId);
@@ -160,16 +181,8 @@ describe('the analysis job', () => {
   });
 
   it('stops at the next stage boundary when the analysis is canceled', async () => {
-    await simulator().setLatency(300);
-    const a = await seedAnalysis(db, userId);
-    await enqueueAnalysis(queue, a.analysisId, retry);
-    startWorker();
-    await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
-    await releaseAnalysis(db, {
-      analysisId: a.analysisId,
-      status: 'canceled',
-      errorMessage: 'Canceled by the user.',
-    });
+    // Released only: no ended marker, so the run finds out at its next write.
+    const a = await runningThenCanceled(300, { publish: false });
     await until(
       () => queue.getJobState(a.analysisId),
       (s) => s === 'completed',
@@ -183,23 +196,7 @@ describe('the analysis job', () => {
   });
 
   it('a cancel while the model works cuts its request: the job ends canceled, not retried or failed, nothing charged', async () => {
-    await simulator().setLatency(8_000);
-    const a = await seedAnalysis(db, userId);
-    await enqueueAnalysis(queue, a.analysisId, retry);
-    startWorker();
-    await waitForAnalysis(db, a.analysisId, (r) => r.progressStage === 'contract');
-    // What analysis.cancel does for a running analysis: release, then publish the stored state
-    // (the terminal event sets the ended marker the running worker watches).
-    await releaseAnalysis(db, {
-      analysisId: a.analysisId,
-      status: 'canceled',
-      errorMessage: 'Canceled by the user.',
-    });
-    await publisher.publish(
-      eventFromStored(
-        (await getAnalysis(db, a.analysisId)) as NonNullable<Awaited<ReturnType<typeof getAnalysis>>>,
-      ),
-    );
+    const a = await runningThenCanceled(8_000, { publish: true });
     const job = await until(
       () => queue.getJob(a.analysisId),
       (j) => j?.finishedOn !== undefined,
