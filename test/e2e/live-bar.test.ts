@@ -53,15 +53,21 @@ interface Sample {
   finding: string | null;
 }
 
-/** The simulated model's pacing (POST /__sim/config): each answer streams over `streamMs`. */
-async function paceAnswers(streamMs: number) {
-  const base = stack.model.url.replace(/\/v1\/?$/, '');
-  const res = await fetch(`${base}/__sim/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ streamMs, streamChunks: 60 }),
-  });
-  expect(res.ok, 'the simulator streams answers at a pace').toBe(true);
+/** The simulated model's pacing: each answer streams over `streamMs`. */
+function paceAnswers(streamMs: number) {
+  return stack.sim.configure({ streamMs, streamChunks: 60 });
+}
+
+/** Submits the small contract from the home page and waits until the bar stands inside step 2. */
+async function submitAndWaitInsideStep2() {
+  const [contract] = await fixtureFiles({ 'msa.txt': SMALL_CONTRACT });
+  await page.goto(`${stack.url}/`);
+  await quoteFiles(page, [contract as string]);
+  await page.getByTestId('confirm').click();
+  await analysisIdFromUrl(page);
+  // Past the stage's start: the position came from partial events.
+  const within = `.progress-panel[data-stage=obligations] [role=progressbar]:not([aria-valuenow="${stageInfo('obligations').percent}"])`;
+  await page.locator(within).waitFor({ timeout: 60_000 });
 }
 
 beforeAll(async () => {
@@ -134,14 +140,7 @@ describe('the bar within a step', () => {
 
   it('resumes mid-step after a reload where the bar stood, never behind it, missing no stage', async () => {
     await paceAnswers(2_500);
-    const [contract] = await fixtureFiles({ 'msa.txt': SMALL_CONTRACT });
-    await page.goto(`${stack.url}/`);
-    await quoteFiles(page, [contract as string]);
-    await page.getByTestId('confirm').click();
-    await analysisIdFromUrl(page);
-    // Inside step 2, past its start: the position came from partial events.
-    const within = `.progress-panel[data-stage=obligations] [role=progressbar]:not([aria-valuenow="${stageInfo('obligations').percent}"])`;
-    await page.locator(within).waitFor({ timeout: 60_000 });
+    await submitAndWaitInsideStep2();
     const before = await page.evaluate(() => (globalThis as unknown as { __samples: Sample[] }).__samples);
     const stoodAt = (before.at(-1) as Sample).width;
 
@@ -163,13 +162,7 @@ describe('the bar within a step', () => {
 
   it('says a new worker took over, and keeps saying it while the bar goes on within the stage', async () => {
     await paceAnswers(2_500);
-    const [contract] = await fixtureFiles({ 'msa.txt': SMALL_CONTRACT });
-    await page.goto(`${stack.url}/`);
-    await quoteFiles(page, [contract as string]);
-    await page.getByTestId('confirm').click();
-    await analysisIdFromUrl(page);
-    const within = `.progress-panel[data-stage=obligations] [role=progressbar]:not([aria-valuenow="${stageInfo('obligations').percent}"])`;
-    await page.locator(within).waitFor({ timeout: 60_000 });
+    await submitAndWaitInsideStep2();
 
     // The worker dies mid-answer; another takes the job over and redoes step 2 from its start.
     const dead = stack.workers[0] as AppProcess;

@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '@revmemo/contracts';
 import type { Db } from '@revmemo/db';
 import { getAnalysis } from '@revmemo/db';
+import { createModelClient } from '@revmemo/engine';
 import { createProgressHub, type ProgressHub } from '@revmemo/queue';
 import type { Redis } from 'ioredis';
 import { until } from '../support/wait';
@@ -30,4 +31,17 @@ export async function eventsOf(hub: ProgressHub, analysisId: string): Promise<Pr
 
 export function startHub(redis: Redis, prefix: string) {
   return createProgressHub({ connection: redis, prefix });
+}
+
+/** Fast in-step retries: 3 tries per step before the job-level retry takes over. */
+const FAST_STEP_RETRY = { tries: 3, budgetMs: 10_000, backoffMs: 20 };
+
+/** The handler's `model` deps against a simulated model at `simUrl`. */
+export function simulatedModel(simUrl: string) {
+  return {
+    client: createModelClient({ apiKey: 'sim', baseUrl: simUrl, timeoutMs: 10_000 }),
+    name: 'revmemo-simulated',
+    maxContextTokens: 100_000,
+    stepRetry: FAST_STEP_RETRY,
+  };
 }

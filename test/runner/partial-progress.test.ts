@@ -7,7 +7,7 @@ import {
   stageInfo,
 } from '@revmemo/contracts';
 import { type Db, getAnalysis } from '@revmemo/db';
-import { createModelClient, type StepPartial } from '@revmemo/engine';
+import type { StepPartial } from '@revmemo/engine';
 import { startModelSimulator } from '@revmemo/model-simulator';
 import {
   type AnalysisQueue,
@@ -30,7 +30,7 @@ import { simulatorControl } from '../support/model';
 import { expectNeverBack } from '../support/progress';
 import { seedAnalysis, seedUser } from '../support/seed';
 import { until } from '../support/wait';
-import { eventsOf, silentLog, startHub, waitForAnalysis } from './fixture';
+import { eventsOf, silentLog, simulatedModel, startHub, waitForAnalysis } from './fixture';
 
 // Progress within a step (docs/progress-transport.md, "Progress within a step"): the runner's
 // coalescer, driven here by synthetic StepPartial calls (the engine's streaming feeds it in production),
@@ -358,12 +358,7 @@ describe('a run after partial events of an earlier run', () => {
       processor: createAnalysisProcessor({
         db,
         publisher,
-        model: {
-          client: createModelClient({ apiKey: 'sim', baseUrl: sim.url, timeoutMs: 10_000 }),
-          name: 'revmemo-simulated',
-          maxContextTokens: 100_000,
-          stepRetry: { tries: 3, budgetMs: 10_000, backoffMs: 20 },
-        },
+        model: simulatedModel(sim.url),
         log: silentLog,
         stopping: new AbortController().signal,
         partialsPerSecond: 4,
@@ -397,17 +392,25 @@ describe('a run after partial events of an earlier run', () => {
       }),
     );
 
-  it('holds the percent the last run reached: its stage event and retry notices reach a watcher that saw the partial', async () => {
-    const userId = await seedUser(db, 100);
-    const a = await seedAnalysis(db, userId);
+  /**
+   * A run cut at 19 % of step 1 (a watcher saw its partial), then the job with the next `failures`
+   * model calls answering 500: everything that watcher, resuming at the partial, receives.
+   */
+  async function resumedAfterFailures(failures: number) {
+    const a = await seedAnalysis(db, await seedUser(db, 100));
     const partialId = await cutRunAt19(a.analysisId);
-    expect(partialPercent('contract', 0.6)).toBe(19);
-    await simulatorControl(sim.url).fail('500', 2); // two in-step retries of step 1, each with a notice
+    await simulatorControl(sim.url).fail('500', failures);
     const watcher = watchFrom(a.analysisId, partialId);
     await enqueueAnalysis(queue, a.analysisId, { attempts: 2, backoffMs: 50 });
     startWorker();
     await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
-    const got = await watcher.done;
+    return watcher.done;
+  }
+
+  it('holds the percent the last run reached: its stage event and retry notices reach a watcher that saw the partial', async () => {
+    expect(partialPercent('contract', 0.6)).toBe(19);
+    // Two in-step retries of step 1, each with a notice.
+    const got = await resumedAfterFailures(2);
 
     const contract = got.filter((g) => g.event.stage === 'contract' && g.event.kind === 'progress');
     expect(contract.map((g) => [g.event.kind, g.event.percent, g.event.notice?.type ?? null])).toEqual([
@@ -430,16 +433,8 @@ describe('a run after partial events of an earlier run', () => {
   });
 
   it('a job-level retry says so at the held percent, and the next run resumes there', async () => {
-    const userId = await seedUser(db, 100);
-    const a = await seedAnalysis(db, userId);
-    const partialId = await cutRunAt19(a.analysisId);
     // Every in-step try of step 1 fails: the job is retried, and its next run resumes at step 1.
-    await simulatorControl(sim.url).fail('500', 3);
-    const watcher = watchFrom(a.analysisId, partialId);
-    await enqueueAnalysis(queue, a.analysisId, { attempts: 2, backoffMs: 50 });
-    startWorker();
-    await waitForAnalysis(db, a.analysisId, (r) => r.status === 'completed');
-    const got = await watcher.done;
+    const got = await resumedAfterFailures(3);
 
     const contract = got.filter((g) => g.event.stage === 'contract' && g.event.kind === 'progress');
     expect(contract.map((g) => [g.event.percent, g.event.notice?.type ?? null])).toEqual([

@@ -1,6 +1,6 @@
 import { eventFromStored, PIPELINE_STAGES } from '@revmemo/contracts';
 import { type Db, getAnalysis, releaseAnalysis } from '@revmemo/db';
-import { createModelClient, NOT_PERFORMED_TITLE } from '@revmemo/engine';
+import { NOT_PERFORMED_TITLE } from '@revmemo/engine';
 import { startModelSimulator } from '@revmemo/model-simulator';
 import {
   type AnalysisQueue,
@@ -23,7 +23,7 @@ import { expectSimulatedMemo } from '../support/memo';
 import { simulatorControl } from '../support/model';
 import { seedAnalysis, seedUser } from '../support/seed';
 import { until } from '../support/wait';
-import { eventsOf, silentLog, startHub, waitForAnalysis } from './fixture';
+import { eventsOf, silentLog, simulatedModel, startHub, waitForAnalysis } from './fixture';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
 let db: Db;
@@ -36,8 +36,6 @@ let prefix: string;
 let userId: string;
 const workers: AnalysisWorker[] = [];
 const retry = { attempts: 3, backoffMs: 50 };
-/** Fast in-step retries: 3 tries per step before the job-level retry takes over. */
-const stepRetry = { tries: 3, budgetMs: 10_000, backoffMs: 20 };
 
 beforeAll(async () => {
   database = await freshDatabase();
@@ -76,12 +74,7 @@ function startWorker(opts: { stopping?: AbortSignal } = {}) {
     processor: createAnalysisProcessor({
       db,
       publisher,
-      model: {
-        client: createModelClient({ apiKey: 'sim', baseUrl: sim.url, timeoutMs: 10_000 }),
-        name: 'revmemo-simulated',
-        maxContextTokens: 100_000,
-        stepRetry,
-      },
+      model: simulatedModel(sim.url),
       log: silentLog,
       stopping: opts.stopping ?? new AbortController().signal,
     }),

@@ -1,6 +1,5 @@
 import type { ProgressEvent } from '@revmemo/contracts';
 import { type Db, listSteps } from '@revmemo/db';
-import { createModelClient } from '@revmemo/engine';
 import { type ModelSimulator, startModelSimulator } from '@revmemo/model-simulator';
 import {
   type AnalysisQueue,
@@ -20,7 +19,7 @@ import { freshDatabase, redisUrl, uniquePrefix } from '../support/harness';
 import { type SimulatorControl, simulatorControl } from '../support/model';
 import { seedAnalysis, seedUser } from '../support/seed';
 import { waitUntil } from '../support/wait';
-import { eventsOf, silentLog, startHub, waitForAnalysis } from './fixture';
+import { eventsOf, silentLog, simulatedModel, startHub, waitForAnalysis } from './fixture';
 
 // End to end within a step: the simulated model streams each answer over HTTP, the engine reads it
 // with the openai SDK and reports partial answers, the runner coalesces them into partial events,
@@ -61,12 +60,7 @@ beforeAll(async () => {
     processor: createAnalysisProcessor({
       db,
       publisher: recording(publisher),
-      model: {
-        client: createModelClient({ apiKey: 'sim', baseUrl: sim.url, timeoutMs: 10_000 }),
-        name: 'revmemo-simulated',
-        maxContextTokens: 100_000,
-        stepRetry: { tries: 3, budgetMs: 10_000, backoffMs: 20 },
-      },
+      model: simulatedModel(sim.url),
       log: silentLog,
       stopping: new AbortController().signal,
       partialsPerSecond: PER_SECOND,
